@@ -1,0 +1,152 @@
+"""Train the default compact PBC cell encoder (+ linear head) on CPU, reproducibly and resumably.
+
+    npm run train-default            # = python3 tools/train_default/train.py (then export_bundle.py)
+
+Trains on ../shared/datasets/pbc/train only; `val/` is used for nothing but picking the best epoch
+(by balanced accuracy of the EMA weights). Every hyper-parameter is written to <out>/hparams.json and
+every epoch to <out>/log.jsonl; <out>/last.pt is written after each epoch and a rerun resumes from it.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from augment import augment_batch, normalise  # noqa: E402
+from model import CellNet  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+
+
+def balanced_accuracy(y: np.ndarray, p: np.ndarray, n: int) -> float:
+    recalls = [float((p[y == c] == c).mean()) for c in range(n) if (y == c).any()]
+    return float(np.mean(recalls))
+
+
+@torch.no_grad()
+def predict(model: torch.nn.Module, x_u8: torch.Tensor, mean: torch.Tensor, std: torch.Tensor, bs: int = 256) -> np.ndarray:
+    model.eval()
+    out = []
+    for i in range(0, len(x_u8), bs):
+        xb = normalise(x_u8[i:i + bs].permute(0, 3, 1, 2).float() / 255.0, mean, std)
+        out.append(model(xb).argmax(1))
+    return torch.cat(out).numpy()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=str(HERE.parent.parent.parent / "shared/datasets/pbc"))
+    ap.add_argument("--out", default=str(HERE / "runs/pbc-compact-cnn-v1"))
+    ap.add_argument("--size", type=int, default=128)
+    ap.add_argument("--widths", default="24,48,96,192")
+    ap.add_argument("--stem", type=int, default=16)
+    ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--weight-decay", type=float, default=0.05)
+    ap.add_argument("--label-smoothing", type=float, default=0.1)
+    ap.add_argument("--ema", type=float, default=0.998)
+    ap.add_argument("--warmup-epochs", type=float, default=1.0)
+    ap.add_argument("--seed", type=int, default=20240524)
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    a = ap.parse_args()
+
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(a.threads)
+    cache = HERE / ".cache"
+    if not (cache / f"train_{a.size}.npz").exists():
+        subprocess.check_call([sys.executable, str(HERE / "cache_dataset.py"), "--data", a.data, "--size", str(a.size), "--out", str(cache)])
+    tr = np.load(cache / f"train_{a.size}.npz")
+    va = np.load(cache / f"val_{a.size}.npz")
+    classes = [str(c) for c in tr["classes"]]
+    x_tr, xj_tr, y_tr = torch.from_numpy(tr["x"]), torch.from_numpy(tr["x_jpeg"]), torch.from_numpy(tr["y"])
+    x_va, y_va = torch.from_numpy(va["x"]), va["y"]
+    mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+    std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+
+    hp = vars(a) | {"classes": classes, "n_train": len(y_tr), "n_val": len(y_va), "torch": torch.__version__}
+    (out / "hparams.json").write_text(json.dumps(hp, indent=2))
+
+    random.seed(a.seed)
+    np.random.seed(a.seed)
+    torch.manual_seed(a.seed)
+    widths = tuple(int(w) for w in a.widths.split(","))
+    model = CellNet(widths, a.stem, len(classes))
+    ema = copy.deepcopy(model)
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.weight_decay)
+    steps_per_epoch = len(y_tr) // a.batch
+    total = steps_per_epoch * a.epochs
+    warm = int(steps_per_epoch * a.warmup_epochs)
+
+    def lr_at(step: int) -> float:
+        if step < warm:
+            return a.lr * (step + 1) / warm
+        return 0.5 * a.lr * (1 + math.cos(math.pi * (step - warm) / max(1, total - warm)))
+
+    start_epoch, best = 0, {"bal_acc": -1.0, "epoch": -1}
+    gen = torch.Generator().manual_seed(a.seed)
+    if (out / "last.pt").exists():
+        ck = torch.load(out / "last.pt", weights_only=False)  # our own file, written below
+        model.load_state_dict(ck["model"]); ema.load_state_dict(ck["ema"]); opt.load_state_dict(ck["opt"])
+        start_epoch, best = ck["epoch"] + 1, ck["best"]
+        gen.set_state(ck["gen"]); torch.set_rng_state(ck["torch_rng"])
+        print(f"resuming at epoch {start_epoch} (best so far {best})", flush=True)
+
+    t0 = time.time()
+    for epoch in range(start_epoch, a.epochs):
+        model.train()
+        perm = torch.randperm(len(y_tr), generator=gen)
+        run_loss, te = 0.0, time.time()
+        for s in range(steps_per_epoch):
+            step = epoch * steps_per_epoch + s
+            for g in opt.param_groups:
+                g["lr"] = lr_at(step)
+            idx = perm[s * a.batch:(s + 1) * a.batch]
+            use_jpeg = torch.rand(len(idx), generator=gen) < 0.25
+            xb = torch.where(use_jpeg.view(-1, 1, 1, 1), xj_tr[idx], x_tr[idx])
+            xb = augment_batch(xb.permute(0, 3, 1, 2).float() / 255.0, gen)
+            loss = F.cross_entropy(model(normalise(xb, mean, std)), y_tr[idx], label_smoothing=a.label_smoothing)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            with torch.no_grad():
+                d = min(a.ema, (1 + step) / (10 + step))
+                for pe, pm in zip(ema.parameters(), model.parameters()):
+                    pe.mul_(d).add_(pm.detach(), alpha=1 - d)
+                for be, bm in zip(ema.buffers(), model.buffers()):
+                    be.copy_(bm)
+            run_loss += loss.item()
+        pred = predict(ema, x_va, mean, std)
+        bal = balanced_accuracy(y_va, pred, len(classes))
+        acc = float((pred == y_va).mean())
+        rec = {"epoch": epoch, "loss": run_loss / steps_per_epoch, "val_acc": acc, "val_bal_acc": bal,
+               "lr": lr_at(step), "epoch_s": round(time.time() - te, 1)}
+        if bal > best["bal_acc"]:
+            best = {"bal_acc": bal, "acc": acc, "epoch": epoch}
+            torch.save({"ema": ema.state_dict(), "widths": widths, "stem": a.stem, "classes": classes,
+                        "size": a.size, "epoch": epoch, "val": best}, out / "best.pt")
+        with open(out / "log.jsonl", "a") as f:
+            f.write(json.dumps(rec) + "\n")
+        print(json.dumps(rec), flush=True)
+        torch.save({"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(), "epoch": epoch,
+                    "best": best, "gen": gen.get_state(), "torch_rng": torch.get_rng_state()}, out / "last.pt.tmp")
+        os.replace(out / "last.pt.tmp", out / "last.pt")
+    (out / "done.json").write_text(json.dumps({"best": best, "train_seconds_this_run": round(time.time() - t0)}))
+    print("best", best, flush=True)
+
+
+if __name__ == "__main__":
+    main()
