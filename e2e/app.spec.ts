@@ -1,0 +1,101 @@
+/**
+ * The whole path a lab user takes: open → add real PBC crops → every cell classified in the worker →
+ * differential adds up → Export CSV → reload restores the session → bad files get their own rows.
+ */
+import { expect, test } from '@playwright/test';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseCsv } from '../src/core/export.ts';
+import { AppPage, FIXTURES, labelOf, pbcFixtures } from './pages/AppPage.ts';
+
+const CLASSES = ['basophil', 'eosinophil', 'erythroblast', 'ig', 'lymphocyte', 'monocyte', 'neutrophil', 'platelet'];
+
+test('classifies real crops with the default model, exports, and restores after reload', async ({ page }) => {
+  const app = new AppPage(page);
+  await app.open();
+
+  // Isolation + threads: the preview server sends COOP/COEP, so WASM gets all (≤4) cores.
+  expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
+  expect(await app.backend()).toBe('WASM');
+  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+  expect(await app.threads()).toBe(Math.min(cores, 4));
+  await expect(page.getByTestId('model-badge')).toContainText('not DinoBloom');
+  await expect(page.getByTestId('test-model-notice')).toHaveCount(0);
+
+  const files = pbcFixtures();
+  expect(files).toHaveLength(16);
+  await app.addFiles(files);
+  await app.waitForIdle();
+
+  const classes = await app.classByCellName();
+  expect(Object.keys(classes)).toHaveLength(16);
+  expect(await app.differentialTotal()).toBe(16);
+  await expect(page.getByTestId('diff-unidentified')).toHaveCount(0);
+  const rows = await page.getByTestId('differential').locator('tbody tr td:first-of-type').allTextContents();
+  expect(rows.map(Number).reduce((a, b) => a + b, 0)).toBe(16);
+  // The default model is trained on PBC: the committed crops must come out as their dataset labels.
+  for (const f of files) expect(classes[path.basename(f)], path.basename(f)).toBe(labelOf(f));
+
+  const csv = parseCsv(await app.exportCsv());
+  expect(csv[0]).toEqual(['file', 'predicted_class', 'confidence', 'user_class', 'status', ...CLASSES.map((c) => `p_${c}`), 'error']);
+  expect(csv.slice(1).filter((r) => r.length > 1)).toHaveLength(16);
+  for (const r of csv.slice(1).filter((r) => r.length > 1)) {
+    const probs = r.slice(5, 13).map(Number);
+    expect(probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 2);
+    expect(r[1]).toBe(classes[r[0]!]);
+  }
+  const json = JSON.parse(await app.exportJson());
+  expect(json.model.id).toBe('pbc-compact-cnn-v1');
+  expect(json.rows).toHaveLength(16);
+
+  await page.reload();
+  await app.waitForModel();
+  await expect(app.thumbnails()).toHaveCount(16);
+  expect(await app.classByCellName()).toEqual(classes);
+
+  // Nothing left the page's origin: no CDN for ORT's wasm, no telemetry.
+  expect(app.foreignRequests()).toEqual([]);
+});
+
+test('bad files get their own error rows; good files in the same drop are classified; nothing is lost', async ({ page }) => {
+  const app = new AppPage(page);
+  await app.open();
+  await app.addFiles(pbcFixtures().slice(0, 4));
+  await app.waitForIdle();
+  const before = await app.classByCellName();
+
+  const expected = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'bad/expected.json'), 'utf8')) as Record<string, string>;
+  await app.addFiles(Object.keys(expected).map((f) => path.join(FIXTURES, 'bad', f)));
+  await app.waitForIdle();
+
+  const bad = Object.entries(expected).filter(([, o]) => o !== 'classified');
+  await expect(app.errorRows()).toHaveCount(bad.length);
+  for (const [file, reason] of bad) {
+    const row = app.errorRows().filter({ hasText: file });
+    await expect(row, file).toHaveAttribute('data-reason', reason);
+  }
+  const after = await app.classByCellName();
+  for (const [file, outcome] of Object.entries(expected)) if (outcome === 'classified') expect(after[file], file).toBeTruthy();
+  for (const [file, cls] of Object.entries(before)) expect(after[file]).toBe(cls);
+
+  // The CSV keeps the bad files as error rows with their message.
+  const csv = parseCsv(await app.exportCsv());
+  const errorRows = csv.filter((r) => r[4] === 'error');
+  expect(errorRows).toHaveLength(bad.length);
+  expect(errorRows.every((r) => (r.at(-1) ?? '').length > 0)).toBe(true);
+});
+
+test('Clear session asks first and then empties the gallery and storage', async ({ page }) => {
+  const app = new AppPage(page);
+  await app.open();
+  await app.addFiles(pbcFixtures().slice(0, 2));
+  await app.waitForIdle();
+  await page.getByRole('button', { name: 'Clear session' }).click();
+  await page.getByRole('button', { name: 'Keep them' }).click();
+  await expect(app.thumbnails()).toHaveCount(2);
+  await app.clearSession();
+  await expect(app.thumbnails()).toHaveCount(0);
+  await page.reload();
+  await app.waitForModel();
+  await expect(page.getByText('No cells yet')).toBeVisible();
+});

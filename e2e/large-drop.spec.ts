@@ -1,0 +1,38 @@
+/** A 2,000-file drop streams through the worker without freezing or losing files; Cancel keeps the rest. */
+import { expect, test } from '@playwright/test';
+import sharp from 'sharp';
+import { AppPage, pbcFixtures } from './pages/AppPage.ts';
+
+async function smallCrops(n: number): Promise<{ name: string; mimeType: string; buffer: Buffer }[]> {
+  const sources = await Promise.all(pbcFixtures().map((f) => sharp(f).resize(96, 96).jpeg({ quality: 80 }).toBuffer()));
+  return Array.from({ length: n }, (_, i) => ({ name: `crop-${String(i).padStart(4, '0')}.jpg`, mimeType: 'image/jpeg', buffer: sources[i % sources.length]! }));
+}
+
+test('2,010 files in one drop: every good one classified, every bad one its own error row', async ({ page }) => {
+  test.setTimeout(600_000);
+  const app = new AppPage(page);
+  await app.open();
+  const good = await smallCrops(2000);
+  const bad = Array.from({ length: 10 }, (_, i) => ({ name: `broken-${i}.png`, mimeType: 'image/png', buffer: Buffer.from(`not a png ${i}`) }));
+  await app.addFiles([...good.slice(0, 1000), ...bad, ...good.slice(1000)]);
+  await expect(page.getByTestId('progress-text')).toBeVisible();
+  await app.waitForIdle();
+  await expect(app.errorRows()).toHaveCount(10, { timeout: 120_000 });
+  expect(await app.differentialTotal()).toBe(2000);
+});
+
+test('Cancel stops the run and keeps the remaining cells waiting; they can be resumed', async ({ page }) => {
+  test.setTimeout(300_000);
+  const app = new AppPage(page);
+  await app.open();
+  await app.addFiles(await smallCrops(400));
+  await expect(page.getByTestId('progress-text')).toBeVisible();
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  const resume = page.getByRole('button', { name: /^Classify \d+ waiting cells?$/ });
+  await expect(resume).toBeVisible();
+  const done = await app.differentialTotal();
+  expect(done).toBeLessThan(400);
+  await resume.click();
+  await app.waitForIdle();
+  expect(await app.differentialTotal()).toBe(400);
+});

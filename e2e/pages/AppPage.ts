@@ -1,0 +1,110 @@
+/** Page object for the main screen (tldraw-style): specs speak in user actions, not selectors. */
+import { expect, type Download, type Locator, type Page } from '@playwright/test';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export const FIXTURES = path.resolve(import.meta.dirname, '../fixtures');
+export const PBC_DIR = path.join(FIXTURES, 'pbc');
+
+export function pbcFixtures(): string[] {
+  return fs.readdirSync(PBC_DIR).filter((f) => f.endsWith('.jpg')).sort().map((f) => path.join(PBC_DIR, f));
+}
+
+/** The dataset label is encoded in the fixture file name: `<class>__<original>.jpg`. */
+export function labelOf(file: string): string {
+  return path.basename(file).split('__')[0]!;
+}
+
+export class AppPage {
+  readonly requests: string[] = [];
+  readonly consoleErrors: string[] = [];
+
+  constructor(readonly page: Page) {
+    page.on('request', (r) => this.requests.push(r.url()));
+    page.on('console', (m) => {
+      if (m.type() === 'error') this.consoleErrors.push(m.text());
+    });
+  }
+
+  async open(query = ''): Promise<void> {
+    await this.page.goto(`/${query}`);
+    await this.waitForModel();
+  }
+
+  async waitForModel(): Promise<void> {
+    await expect(this.page.getByTestId('model-badge')).toBeVisible({ timeout: 120_000 });
+  }
+
+  get fileInput(): Locator {
+    return this.page.getByLabel('Add cell images');
+  }
+
+  async addFiles(files: string[] | { name: string; mimeType: string; buffer: Buffer }[]): Promise<void> {
+    await this.fileInput.setInputFiles(files as string[]);
+  }
+
+  /** Waits until no cell is waiting and the progress bar is gone. */
+  async waitForIdle(): Promise<void> {
+    await expect(this.page.getByRole('progressbar')).toHaveCount(0, { timeout: 170_000 });
+    await expect(this.page.getByRole('region', { name: /^Waiting/ })).toHaveCount(0, { timeout: 170_000 });
+  }
+
+  thumbnails(): Locator {
+    return this.page.locator('.gallery__group:not([aria-label^="Waiting"]) .thumb');
+  }
+
+  async classByCellName(): Promise<Record<string, string>> {
+    return this.thumbnails().evaluateAll((els) =>
+      Object.fromEntries(els.map((e) => [e.getAttribute('data-cell-name') ?? '', e.getAttribute('data-class') ?? ''])),
+    );
+  }
+
+  errorRows(): Locator {
+    return this.page.getByTestId('error-row');
+  }
+
+  async differentialTotal(): Promise<number> {
+    return Number(await this.page.getByTestId('diff-total').textContent());
+  }
+
+  async backend(): Promise<string> {
+    return (await this.page.getByTestId('backend').textContent()) ?? '';
+  }
+
+  async threads(): Promise<number> {
+    return Number(await this.page.getByTestId('threads').textContent());
+  }
+
+  async exportCsv(): Promise<string> {
+    return this.readDownload(this.page.getByRole('button', { name: 'Export CSV' }));
+  }
+
+  async exportJson(): Promise<string> {
+    return this.readDownload(this.page.getByRole('button', { name: 'Export JSON' }));
+  }
+
+  private async readDownload(button: Locator): Promise<string> {
+    const [download]: [Download, void] = await Promise.all([this.page.waitForEvent('download'), button.click()]);
+    const file = await download.path();
+    return fs.readFileSync(file, 'utf8');
+  }
+
+  async clearSession(): Promise<void> {
+    await this.page.getByRole('button', { name: 'Clear session' }).click();
+    await this.page.getByRole('button', { name: 'Delete all cells' }).click();
+  }
+
+  async setBackend(backend: 'auto' | 'wasm' | 'webgpu', threads: 'auto' | number = 'auto'): Promise<void> {
+    await this.page.getByText('Settings').click();
+    await this.page.getByLabel('Backend').selectOption(backend);
+    await this.page.getByLabel('WASM threads').selectOption(String(threads));
+    await this.page.getByRole('button', { name: 'Apply' }).click();
+    await this.waitForModel();
+  }
+
+  /** Every request the page made stayed on its own origin (blob:/data: URLs are local by definition). */
+  foreignRequests(): string[] {
+    const origin = new URL(this.page.url()).origin;
+    return this.requests.filter((u) => !u.startsWith('blob:') && !u.startsWith('data:') && new URL(u).origin !== origin);
+  }
+}

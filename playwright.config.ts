@@ -1,0 +1,48 @@
+import { defineConfig } from '@playwright/test';
+
+/** Debian's Chromium (apt-get install chromium); Playwright's own browser download is not available here. */
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const baseArgs = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const port = Number(process.env.E2E_PORT ?? 4173);
+
+export default defineConfig({
+  testDir: 'e2e',
+  timeout: 180_000,
+  expect: { timeout: 60_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    acceptDownloads: true,
+    trace: 'retain-on-failure',
+  },
+  // `npm test` builds first; the preview server sends COOP/COEP like the dev server.
+  webServer: {
+    command: `npx vite preview --port ${port} --strictPort --host 127.0.0.1`,
+    url: `http://127.0.0.1:${port}`,
+    reuseExistingServer: !process.env.CI,
+    timeout: 60_000,
+  },
+  projects: [
+    {
+      name: 'chromium',
+      testIgnore: /webgpu\.spec\.ts/,
+      use: { launchOptions: { executablePath: chromiumPath, args: baseArgs } },
+    },
+    {
+      name: 'webgpu-swiftshader',
+      testMatch: /webgpu\.spec\.ts/,
+      use: { launchOptions: { executablePath: chromiumPath, args: [...baseArgs, '--enable-unsafe-webgpu'] } },
+    },
+  ],
+});

@@ -1,0 +1,19 @@
+/** Built-in model bundles served from public/models/ (no user action needed to load the default). */
+export interface BuiltinModel {
+  id: string;
+  path: string;
+}
+
+export const BUILTIN_MODELS: BuiltinModel[] = [
+  { id: 'pbc-compact-cnn-v1', path: 'models/pbc-compact-cnn-v1/' },
+  { id: 'test-tiny-dinov2', path: 'models/test-tiny-dinov2/' },
+];
+
+export const DEFAULT_MODEL_ID = 'pbc-compact-cnn-v1';
+
+/** Cells sent to the worker per classify call; the worker batches inside it. */
+export const CHUNK_SIZE = 32;
+
+export function builtinUrl(model: BuiltinModel): string {
+  return new URL(`${import.meta.env.BASE_URL}${model.path}`, self.location.href).href;
+}

@@ -1,0 +1,78 @@
+/**
+ * The only place that talks to the inference worker. Owns the worker's lifetime: terminating it is
+ * how WASM memory is freed and how a new thread count takes effect; a crashed worker is replaced.
+ */
+import * as Comlink from 'comlink';
+import type { BackendSettings, EnvironmentFacts } from '../core/backend.ts';
+import type { BatchReport, BundleSource, CellInput, ClassifySummary, InferenceWorkerApi, LoadedModel, LoadProgress } from './types.ts';
+
+export class WorkerCrashedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WorkerCrashedError';
+  }
+}
+
+export class InferenceClient {
+  private worker: Worker | null = null;
+  private remote: Comlink.Remote<InferenceWorkerApi> | null = null;
+  private crashReject: ((e: Error) => void) | null = null;
+  private crashed: Promise<never> = new Promise(() => {});
+
+  constructor(private readonly onCrash?: (message: string) => void) {}
+
+  private api(): Comlink.Remote<InferenceWorkerApi> {
+    if (this.remote) return this.remote;
+    const worker = new Worker(new URL('../../workers/inference.worker.ts', import.meta.url), { type: 'module', name: 'inference' });
+    this.crashed = new Promise<never>((_, reject) => {
+      this.crashReject = reject;
+    });
+    this.crashed.catch(() => {});
+    worker.addEventListener('error', (ev) => {
+      const message = `The inference worker stopped: ${ev.message || 'unknown error (out of memory?)'}`;
+      this.crashReject?.(new WorkerCrashedError(message));
+      this.terminate();
+      this.onCrash?.(message);
+    });
+    this.worker = worker;
+    this.remote = Comlink.wrap<InferenceWorkerApi>(worker);
+    return this.remote;
+  }
+
+  /** Races a worker call against the worker dying, so callers never wait forever. */
+  private guarded<T>(p: Promise<T>): Promise<T> {
+    return Promise.race([p, this.crashed]);
+  }
+
+  probeEnvironment(): Promise<EnvironmentFacts> {
+    return this.guarded(this.api().probeEnvironment());
+  }
+
+  loadBundle(source: BundleSource, settings: BackendSettings, onProgress?: (p: LoadProgress) => void): Promise<LoadedModel> {
+    const api = this.api();
+    return this.guarded(api.loadBundle(source, settings, onProgress ? Comlink.proxy(onProgress) : undefined));
+  }
+
+  async classify(
+    cells: CellInput[],
+    opts: { signal?: AbortSignal; onBatch: (report: BatchReport) => void; batchSize?: number },
+  ): Promise<ClassifySummary> {
+    const api = this.api();
+    const jobId = crypto.randomUUID();
+    const onAbort = (): void => void api.cancel(jobId);
+    opts.signal?.addEventListener('abort', onAbort);
+    try {
+      return await this.guarded(api.classify(jobId, cells, Comlink.proxy(opts.onBatch), opts.batchSize));
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Frees the WASM heap and GPU buffers; the next call starts a fresh worker. */
+  terminate(): void {
+    this.remote?.[Comlink.releaseProxy]();
+    this.worker?.terminate();
+    this.worker = null;
+    this.remote = null;
+  }
+}

@@ -1,0 +1,275 @@
+/**
+ * Actions that cross slices: loading models, adding files, running the classification queue,
+ * clearing and exporting. Components call these; they never talk to the worker or IndexedDB.
+ */
+import type { BackendSettings } from '../core/backend.ts';
+import { toExportRow, viewCell, type Cell } from '../core/cell.ts';
+import { toCsv, toJson } from '../core/export.ts';
+import { BUILTIN_MODELS, builtinUrl, CHUNK_SIZE, DEFAULT_MODEL_ID } from '../config.ts';
+import { InferenceClient, WorkerCrashedError } from '../inference/client.ts';
+import type { BatchReport, BundleSource, CellInput } from '../inference/types.ts';
+import * as db from '../storage/db.ts';
+import { PersistQueue } from '../storage/persistQueue.ts';
+import { useApp } from './index.ts';
+
+const set = useApp.setState;
+const get = useApp.getState;
+
+const client = new InferenceClient((message) => {
+  set({ modelStatus: 'error', modelError: message });
+});
+
+const persist = new PersistQueue((e) => set({ storageError: e.message }));
+
+/** Blobs of cells added in this tab, so classification never depends on IndexedDB having accepted them. */
+const memoryBlobs = new Map<string, Blob>();
+let currentSource: BundleSource | null = null;
+let abortController: AbortController | null = null;
+let queueRunning = false;
+
+function updateCells(changed: Cell[]): void {
+  if (changed.length === 0) return;
+  const cells = { ...get().cells };
+  for (const c of changed) cells[c.id] = c;
+  set({ cells, queuedCount: Object.values(cells).filter((c) => c.status === 'queued').length });
+  persist.put(changed);
+}
+
+export function modelSourceFromUrl(search: string): { source: BundleSource; label: string } {
+  const params = new URLSearchParams(search);
+  const builtinId = params.get('builtin') ?? DEFAULT_MODEL_ID;
+  const builtin = BUILTIN_MODELS.find((m) => m.id === builtinId) ?? BUILTIN_MODELS.find((m) => m.id === DEFAULT_MODEL_ID)!;
+  return { source: { kind: 'url', baseUrl: builtinUrl(builtin) }, label: builtin.id };
+}
+
+let initPromise: Promise<void> | null = null;
+
+/** Restore the persisted session, then load the default model. Idempotent (React StrictMode mounts twice). */
+export function initApp(): Promise<void> {
+  initPromise ??= restoreAndLoad();
+  return initPromise;
+}
+
+async function restoreAndLoad(): Promise<void> {
+  const settings = await db.loadMeta<BackendSettings>('backendSettings').catch(() => undefined);
+  if (settings) set({ backendSettings: settings });
+  const modelClasses = (await db.loadMeta<Record<string, string[]>>('modelClasses').catch(() => undefined)) ?? {};
+  const cells = await db.loadCells().catch(() => [] as Cell[]);
+  set({
+    cells: Object.fromEntries(cells.map((c) => [c.id, c])),
+    order: cells.map((c) => c.id),
+    modelClasses,
+    restored: true,
+    queuedCount: cells.filter((c) => c.status === 'queued').length,
+  });
+  await loadModel(modelSourceFromUrl(self.location.search).source);
+}
+
+export async function loadModel(source: BundleSource): Promise<void> {
+  set({ modelStatus: 'loading', modelError: null, loadProgress: null });
+  try {
+    const model = await client.loadBundle(source, get().backendSettings, (p) => set({ loadProgress: p }));
+    currentSource = source;
+    const modelClasses = { ...get().modelClasses, [model.manifest.id]: model.classes };
+    set({ model, modelStatus: 'ready', loadProgress: null, modelClasses });
+    await db.saveMeta('modelClasses', modelClasses).catch((e: Error) => set({ storageError: e.message }));
+    void runQueue();
+  } catch (e) {
+    // The previously loaded model (if any) stays active in the worker; only the message changes.
+    set({ modelStatus: get().model ? 'ready' : 'error', modelError: (e as Error).message, loadProgress: null });
+  }
+}
+
+export async function applyBackendSettings(settings: BackendSettings): Promise<void> {
+  set({ backendSettings: settings });
+  await db.saveMeta('backendSettings', settings).catch(() => {});
+  cancelJob();
+  // Thread count is fixed once WASM starts, so a new setting needs a fresh worker.
+  client.terminate();
+  set({ model: null });
+  await loadModel(currentSource ?? modelSourceFromUrl(self.location.search).source);
+}
+
+export interface DroppedFile {
+  file: File;
+  /** Relative path inside a dropped folder, or just the file name. */
+  path: string;
+}
+
+export async function addFiles(files: DroppedFile[]): Promise<void> {
+  if (files.length === 0) return;
+  const now = Date.now();
+  const added: Cell[] = files.map((f, i) => ({
+    id: crypto.randomUUID(),
+    name: f.path || f.file.name,
+    bytes: f.file.size,
+    addedAt: now + i / 1000,
+    status: 'queued',
+    probabilities: null,
+    modelId: null,
+    modelVersion: null,
+    userClass: null,
+    error: null,
+  }));
+  added.forEach((c, i) => memoryBlobs.set(c.id, files[i]!.file));
+  set({ order: [...get().order, ...added.map((c) => c.id)] });
+  updateCells(added);
+  // Images are stored in chunks so a 2,000-file drop never builds one giant transaction.
+  for (let i = 0; i < added.length; i += 200) {
+    const chunk = added.slice(i, i + 200).map((c, j) => [c.id, files[i + j]!.file] as [string, Blob]);
+    await db.saveImages(chunk).catch((e: Error) => set({ storageError: e.message }));
+  }
+  void runQueue();
+}
+
+function applyBatch(report: BatchReport): void {
+  const { model, cells } = get();
+  const changed: Cell[] = [];
+  for (const o of report.outcomes) {
+    const cell = cells[o.id];
+    if (!cell) continue;
+    if (o.ok) {
+      changed.push({
+        ...cell,
+        status: 'classified',
+        probabilities: Array.from(o.probabilities, (p) => Math.round(p * 1e6) / 1e6),
+        width: o.width,
+        height: o.height,
+        modelId: model?.manifest.id ?? null,
+        modelVersion: model?.manifest.version ?? null,
+        error: null,
+      });
+    } else {
+      changed.push({ ...cell, status: 'error', error: { reason: o.reason, message: o.message } });
+    }
+  }
+  updateCells(changed);
+  const job = get().job;
+  if (job) {
+    const done = job.done + report.outcomes.length;
+    const seconds = (performance.now() - job.startedAt) / 1000;
+    const cellsPerSecond = seconds > 0 ? done / seconds : 0;
+    const remaining = Math.max(0, job.total - done);
+    set({ job: { ...job, done, cellsPerSecond, etaSeconds: cellsPerSecond > 0 ? remaining / cellsPerSecond : null } });
+  }
+}
+
+async function blobsFor(ids: string[]): Promise<(Blob | undefined)[]> {
+  const missing = ids.filter((id) => !memoryBlobs.has(id));
+  const stored = missing.length ? await db.loadImages(missing).catch(() => missing.map(() => undefined)) : [];
+  const fromDb = new Map(missing.map((id, i) => [id, stored[i]]));
+  return ids.map((id) => memoryBlobs.get(id) ?? fromDb.get(id));
+}
+
+export async function runQueue(): Promise<void> {
+  if (queueRunning || get().modelStatus !== 'ready') return;
+  queueRunning = true;
+  abortController = new AbortController();
+  const signal = abortController.signal;
+  const startedAt = performance.now();
+  let crashesOnSameCell = 0;
+  let lastCrashCell: string | null = null;
+  try {
+    for (;;) {
+      const { order, cells } = get();
+      const queued = order.filter((id) => cells[id]?.status === 'queued');
+      if (queued.length === 0 || signal.aborted) break;
+      const job = get().job;
+      set({ job: { total: (job?.done ?? 0) + queued.length, done: job?.done ?? 0, startedAt: job?.startedAt ?? startedAt, cellsPerSecond: job?.cellsPerSecond ?? 0, etaSeconds: job?.etaSeconds ?? null } });
+      const ids = queued.slice(0, CHUNK_SIZE);
+      const blobs = await blobsFor(ids);
+      const inputs: CellInput[] = [];
+      const lost: Cell[] = [];
+      ids.forEach((id, i) => {
+        const blob = blobs[i];
+        const cell = get().cells[id]!;
+        if (blob) inputs.push({ id, name: cell.name, blob });
+        else lost.push({ ...cell, status: 'error', error: { reason: 'missing', message: 'The image bytes are no longer in browser storage.' } });
+      });
+      updateCells(lost);
+      try {
+        const summary = await client.classify(inputs, { signal, onBatch: applyBatch });
+        if (summary.cancelled) break;
+      } catch (e) {
+        if (!(e instanceof WorkerCrashedError) || !currentSource) throw e;
+        // Unreported cells are still 'queued': restart the worker, reload, and resume from them.
+        const first = get().order.find((id) => get().cells[id]?.status === 'queued') ?? null;
+        crashesOnSameCell = first === lastCrashCell ? crashesOnSameCell + 1 : 1;
+        lastCrashCell = first;
+        if (first && crashesOnSameCell >= 2) {
+          const cell = get().cells[first]!;
+          updateCells([{ ...cell, status: 'error', error: { reason: 'worker-crash', message: 'This image made the inference worker crash twice; skipped.' } }]);
+        }
+        set({ modelError: `${e.message} — restarted the worker and resumed.` });
+        await loadModelQuietly(currentSource);
+        if (get().modelStatus !== 'ready') break;
+      }
+    }
+  } catch (e) {
+    set({ modelError: `Classification stopped: ${(e as Error).message}` });
+  } finally {
+    const job = get().job;
+    if (job && job.done > 0) {
+      const seconds = (performance.now() - job.startedAt) / 1000;
+      set({ lastRun: { cells: job.done, seconds, cellsPerSecond: job.done / seconds } });
+    }
+    set({ job: null });
+    queueRunning = false;
+    abortController = null;
+    await persist.flush();
+  }
+}
+
+async function loadModelQuietly(source: BundleSource): Promise<void> {
+  try {
+    const model = await client.loadBundle(source, get().backendSettings);
+    set({ model, modelStatus: 'ready' });
+  } catch (e) {
+    set({ modelStatus: 'error', modelError: (e as Error).message });
+  }
+}
+
+export function cancelJob(): void {
+  abortController?.abort();
+}
+
+export async function clearSession(): Promise<void> {
+  cancelJob();
+  persist.forget(get().order);
+  memoryBlobs.clear();
+  set({ cells: {}, order: [], selectedId: null, queuedCount: 0, lastRun: null });
+  await db.clearSession().catch((e: Error) => set({ storageError: e.message }));
+}
+
+function exportRows() {
+  const { order, cells, model, modelClasses } = get();
+  const classes = model?.classes ?? [];
+  const threshold = model?.manifest.unidentifiedThreshold ?? 0.5;
+  return order.map((id) => {
+    const cell = cells[id]!;
+    const cellClasses = cell.modelId ? modelClasses[cell.modelId] : undefined;
+    const row = toExportRow(cell, viewCell(cell, cellClasses, threshold));
+    // Probability columns follow the active model's classes; map by name when a cell used another model.
+    if (row.probabilities && cellClasses && cellClasses !== classes) {
+      row.probabilities = classes.map((c) => {
+        const j = cellClasses.indexOf(c);
+        return j >= 0 ? row.probabilities![j]! : Number.NaN;
+      });
+    }
+    return row;
+  });
+}
+
+export function exportCsvText(): string {
+  return toCsv(exportRows(), get().model?.classes ?? []);
+}
+
+export function exportJsonText(): string {
+  const m = get().model?.manifest;
+  return toJson(exportRows(), get().model?.classes ?? [], { id: m?.id ?? 'none', name: m?.name ?? 'none', version: m?.version ?? '' });
+}
+
+/** Image bytes for a thumbnail or the detail view: this tab's memory first, then IndexedDB. */
+export async function getCellImage(id: string): Promise<Blob | undefined> {
+  return memoryBlobs.get(id) ?? (await db.loadImage(id).catch(() => undefined));
+}

@@ -1,0 +1,23 @@
+import type { StateCreator } from 'zustand';
+import type { Cell } from '../core/cell.ts';
+import type { AppState } from './index.ts';
+
+export interface CellsSlice {
+  cells: Record<string, Cell>;
+  order: string[];
+  selectedId: string | null;
+  /** A storage failure the user must know about (quota); the session itself stays in memory. */
+  storageError: string | null;
+  /** True once the persisted session has been read back after a reload. */
+  restored: boolean;
+  select(id: string | null): void;
+}
+
+export const createCellsSlice: StateCreator<AppState, [], [], CellsSlice> = (set) => ({
+  cells: {},
+  order: [],
+  selectedId: null,
+  storageError: null,
+  restored: false,
+  select: (selectedId) => set({ selectedId }),
+});

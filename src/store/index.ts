@@ -1,0 +1,15 @@
+/** The app store: zustand slices with explicit defaults; actions that cross slices live in actions.ts. */
+import { create } from 'zustand';
+import { createCellsSlice, type CellsSlice } from './cellsSlice.ts';
+import { createJobSlice, type JobSlice } from './jobSlice.ts';
+import { createModelSlice, type ModelSlice } from './modelSlice.ts';
+import { createSettingsSlice, type SettingsSlice } from './settingsSlice.ts';
+
+export type AppState = CellsSlice & JobSlice & ModelSlice & SettingsSlice;
+
+export const useApp = create<AppState>()((...a) => ({
+  ...createCellsSlice(...a),
+  ...createJobSlice(...a),
+  ...createModelSlice(...a),
+  ...createSettingsSlice(...a),
+}));

@@ -1,0 +1,24 @@
+import type { StateCreator } from 'zustand';
+import type { AppState } from './index.ts';
+
+export interface JobProgress {
+  total: number;
+  done: number;
+  startedAt: number;
+  /** Smoothed over the whole job, in cells per second. */
+  cellsPerSecond: number;
+  etaSeconds: number | null;
+}
+
+export interface JobSlice {
+  job: JobProgress | null;
+  /** Cells waiting for a model (e.g. dropped while it loads, or left by a Cancel). */
+  queuedCount: number;
+  lastRun: { cells: number; seconds: number; cellsPerSecond: number } | null;
+}
+
+export const createJobSlice: StateCreator<AppState, [], [], JobSlice> = () => ({
+  job: null,
+  queuedCount: 0,
+  lastRun: null,
+});

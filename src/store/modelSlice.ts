@@ -1,0 +1,22 @@
+import type { StateCreator } from 'zustand';
+import type { LoadedModel, LoadProgress } from '../inference/types.ts';
+import type { AppState } from './index.ts';
+
+export type ModelStatus = 'idle' | 'loading' | 'ready' | 'error';
+
+export interface ModelSlice {
+  model: LoadedModel | null;
+  modelStatus: ModelStatus;
+  modelError: string | null;
+  loadProgress: LoadProgress | null;
+  /** Classes of every model whose results are in the session, by model id (cells keep their model). */
+  modelClasses: Record<string, string[]>;
+}
+
+export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = () => ({
+  model: null,
+  modelStatus: 'idle',
+  modelError: null,
+  loadProgress: null,
+  modelClasses: {},
+});

@@ -1,0 +1,115 @@
+"""Export the trained default model (runs/<id>/best.pt) as an app bundle in public/models/<id>/.
+
+Same pipeline as the DinoBloom converter (tools/dinobloom/bundle.py): ONNX fp32 + int8, head.json,
+manifest.json with sha256, verification of every variant against the torch module. The int8 variant
+is static QDQ (calibrated on training crops): for a CNN, dynamic quantisation of Conv gives
+ConvInteger, which is slower than fp32 in ORT; QDQ fuses to QLinearConv int8 kernels.
+
+    python3 tools/train_default/export_bundle.py [--run tools/train_default/runs/pbc-compact-cnn-v1]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+from model import CellNet, EmbeddingOnly  # noqa: E402
+from tools.dinobloom import bundle  # noqa: E402
+
+MEAN = [0.485, 0.456, 0.406]
+STD = [0.229, 0.224, 0.225]
+PBC_CITATION = ("A. Acevedo, A. Merino, S. Alférez, Á. Molina, L. Boldú, J. Rodellar, \"A dataset of microscopic peripheral "
+                "blood cell images for development of automatic recognition systems\", Data in Brief 30 (2020) 105474, "
+                "doi:10.1016/j.dib.2020.105474")
+
+
+def normalised(x_u8: np.ndarray) -> np.ndarray:
+    x = x_u8.astype(np.float32).transpose(0, 3, 1, 2) / 255.0
+    return (x - np.array(MEAN, np.float32).reshape(1, 3, 1, 1)) / np.array(STD, np.float32).reshape(1, 3, 1, 1)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--run", default=str(HERE / "runs/pbc-compact-cnn-v1"))
+    ap.add_argument("--id", default="pbc-compact-cnn-v1")
+    ap.add_argument("--out", default=None, help="default: public/models/<id>")
+    ap.add_argument("--version", default="1.0.0")
+    ap.add_argument("--threshold", type=float, default=0.5)
+    a = ap.parse_args()
+    run = Path(a.run)
+    out = Path(a.out or ROOT / "public/models" / a.id)
+    ck = torch.load(run / "best.pt", weights_only=False)  # our own training checkpoint
+    classes = list(ck["classes"])
+    net = CellNet(tuple(ck["widths"]), ck["stem"], len(classes))
+    net.load_state_dict(ck["ema"])
+    net.eval()
+    enc = EmbeddingOnly(net).eval()
+    size = int(ck["size"])
+    hp = json.loads((run / "hparams.json").read_text())
+
+    cache = HERE / ".cache"
+    tr = np.load(cache / f"train_{size}.npz")
+    va = np.load(cache / f"val_{size}.npz")
+    rng = np.random.default_rng(0)
+    calib = normalised(tr["x"][rng.choice(len(tr["x"]), 256, replace=False)])
+    check = normalised(va["x"][rng.choice(len(va["x"]), 64, replace=False)])
+    with torch.no_grad():
+        ref = enc(torch.from_numpy(check)).numpy()
+
+    with bundle.staged_bundle_dir(out, overwrite=True) as d:
+        fp32 = bundle.export_onnx(enc, d / "encoder.fp32.onnx", torch.from_numpy(check[:2]))
+        int8 = bundle.quantize_int8(fp32, d / "encoder.int8.onnx", mode="static", per_channel=True,
+                                    op_types=("Conv",), calibration=[calib[i:i + 32] for i in range(0, len(calib), 32)],
+                                    input_name="pixel_values")
+        v32 = bundle.verify_onnx(fp32, check, ref, max_abs_diff=1e-4, label="fp32")
+        v8 = bundle.verify_onnx(int8, check, ref, min_cosine=0.99, label="int8")
+        ms32 = bundle.benchmark_onnx(fp32, check[:1], runs=20, threads=1)
+        ms8 = bundle.benchmark_onnx(int8, check[:1], runs=20, threads=1)
+        print(f"fp32: {v32} {fp32.stat().st_size / 1e6:.2f} MB {ms32:.2f} ms/cell (native ORT, 1 thread)")
+        print(f"int8: {v8} {int8.stat().st_size / 1e6:.2f} MB {ms8:.2f} ms/cell (native ORT, 1 thread)")
+        inputs = f"64 val crops (seeded), {size}px, PIL bilinear"
+        head = bundle.write_head_json(d / "head.json", classes, net.head.weight, net.head.bias,
+                                      trained_on="PBC train/ (jointly with the encoder)")
+        params = sum(p.numel() for p in net.parameters())
+        fields = {
+            "formatVersion": 1,
+            "id": a.id,
+            "name": "PBC compact CNN (trained on PBC, not DinoBloom)",
+            "version": a.version,
+            "description": ("A compact residual CNN cell encoder + linear head trained in this repository on the PBC "
+                            "dataset (8 peripheral-blood classes, one scanner, healthy donors). It is NOT DinoBloom: "
+                            "load converted DinoBloom weights for the foundation model. Demonstration and education "
+                            "only, not for diagnosis."),
+            "testModel": False,
+            "architecture": {"family": "cnn", "variant": "cellnet-compact", "depth": 2 * len(ck["widths"]) + 1,
+                             "parameters": int(params), "source": "trained-here",
+                             "widths": list(ck["widths"]), "stem": ck["stem"]},
+            "embeddingDim": int(net.embedding_dim),
+            "input": {"name": "pixel_values", "size": size, "mean": MEAN, "std": STD, "resize": "whole-bilinear-antialias"},
+            "output": {"name": "embedding"},
+            "unidentifiedThreshold": a.threshold,
+            "licence": "Apache-2.0 (model weights and code); trained on PBC images, CC BY 4.0",
+            "citation": PBC_CITATION,
+            "dataCredit": "Trained on the PBC dataset by Acevedo et al. 2020 (CC BY 4.0), Mendeley Data doi:10.17632/snkd93bnjr.1",
+            "metrics": {"valBalancedAccuracyTorch": round(float(ck["val"]["bal_acc"]), 4),
+                        "valAccuracyTorch": round(float(ck["val"]["acc"]), 4), "bestEpoch": int(ck["epoch"]),
+                        "epochs": hp["epochs"], "nativeMsPerCell": {"fp32": round(ms32, 2), "int8": round(ms8, 2)}},
+        }
+        variants = [
+            {"precision": "int8", "file": int8.name, "backends": ["wasm"], "verification": {**v8, "inputs": inputs}},
+            {"precision": "fp32", "file": fp32.name, "backends": ["wasm", "webgpu"], "verification": {**v32, "inputs": inputs}},
+        ]
+        bundle.write_manifest(d, fields, variants, head)
+    print(f"bundle written to {out}")
+
+
+if __name__ == "__main__":
+    main()
