@@ -3,8 +3,19 @@
 # This is what `npm test` runs and what .ci/run runs after installing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+chromium="${CHROMIUM_PATH:-/usr/bin/chromium}"
+if [ ! -x "$chromium" ]; then
+  echo "Chromium not found at $chromium: install it (apt-get install chromium) or set CHROMIUM_PATH." >&2
+  exit 1
+fi
+if ! python3 -c "import torch, onnx, onnxruntime, jsonschema, safetensors, sklearn, PIL, pytest" 2>/dev/null; then
+  echo "Python tool requirements missing: pip install -r tools/requirements.txt" >&2
+  exit 1
+fi
+
 echo "== typecheck"; npx tsc -b
 echo "== unit (vitest)"; npx vitest run
 echo "== python (pytest)"; python3 -m pytest -q tools/tests
 echo "== build"; npx vite build --logLevel warn
-echo "== e2e (playwright, /usr/bin/chromium)"; npx playwright test
+echo "== e2e (playwright, $chromium)"; npx playwright test
