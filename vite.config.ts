@@ -1,5 +1,6 @@
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
+import { VitePWA } from 'vite-plugin-pwa';
 
 /**
  * Cross-origin isolation (COOP same-origin + COEP require-corp) makes SharedArrayBuffer available,
@@ -31,7 +32,40 @@ function crossOriginIsolation(): Plugin {
 }
 
 export default defineConfig({
-  plugins: [react(), crossOriginIsolation()],
+  plugins: [
+    react(),
+    crossOriginIsolation(),
+    VitePWA({
+      strategies: 'injectManifest',
+      srcDir: 'src/sw',
+      filename: 'sw.ts',
+      registerType: 'prompt',
+      injectRegister: false,
+      manifest: {
+        name: 'DinoBloom Web',
+        short_name: 'DinoBloom',
+        description: 'Classify blood and bone-marrow cell crops in the browser; nothing is uploaded.',
+        theme_color: '#6b2d5c',
+        background_color: '#fbfafb',
+        display: 'standalone',
+        start_url: '.',
+        scope: '.',
+        icons: [
+          { src: 'icons/icon-192.png', sizes: '192x192', type: 'image/png' },
+          { src: 'icons/icon-512.png', sizes: '512x512', type: 'image/png' },
+          { src: 'icons/icon-maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+        ],
+      },
+      injectManifest: {
+        // The ORT wasm build is ~28 MB; it must be precached for offline use.
+        maximumFileSizeToCacheInBytes: 40 * 1024 * 1024,
+        globPatterns: ['**/*.{js,css,html,svg,png,wasm,webmanifest}'],
+        // Model bundles are stored on first use (with progress + sha256), not precached.
+        globIgnores: ['models/**', '**/*.map'],
+      },
+      devOptions: { enabled: false },
+    }),
+  ],
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },
   worker: { format: 'es' },

@@ -17,3 +17,6 @@ export const CHUNK_SIZE = 32;
 export function builtinUrl(model: BuiltinModel): string {
   return new URL(`${import.meta.env.BASE_URL}${model.path}`, self.location.href).href;
 }
+
+/** Cache Storage name for verified model files of URL bundles (built-in ones included). */
+export const MODEL_CACHE = 'dinobloom-models-v1';

@@ -7,10 +7,12 @@ import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
 import { chooseBackend, type BackendSettings, type EnvironmentFacts, type GpuFacts } from '../src/core/backend.ts';
 import { applyHead, parseHeadJson, type LinearHead } from '../src/core/head.ts';
 import { BundleError, pickVariant, type BundleManifest } from '../src/core/manifest.ts';
+import { checkModelIo } from '../src/core/modelIo.ts';
 import { preprocess } from '../src/core/preprocess.ts';
 import type {
-  BatchReport, BundleSource, CellInput, CellOutcome, ClassifySummary, InferenceWorkerApi, LoadedModel, LoadProgress, StageTimings,
+  BatchReport, BundleOffer, BundleSource, CellInput, CellOutcome, ClassifySummary, InferenceWorkerApi, LoadedModel, LoadProgress, StageTimings,
 } from '../src/inference/types.ts';
+import { offerToFiles } from './bundleArchive.ts';
 import { openBundle, readVerified } from './bundleReader.ts';
 import { decodeCell } from './decode.ts';
 
@@ -81,10 +83,7 @@ export class InferenceEngine implements InferenceWorkerApi {
 
     onProgress?.({ stage: 'session', file: variant.file });
     // WASM threads are fixed when the runtime first initialises; the client starts a fresh worker to change them.
-    if (this.wasmThreads === null) {
-      this.wasmThreads = choice.backend === 'wasm' ? choice.threads : Math.max(1, Math.min(env.hardwareConcurrency, 4));
-      ort.env.wasm.numThreads = env.crossOriginIsolated ? this.wasmThreads : 1;
-    }
+    this.initWasm(choice.backend === 'wasm' ? choice.threads : Math.max(1, Math.min(env.hardwareConcurrency, 4)));
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(model, {
@@ -94,15 +93,10 @@ export class InferenceEngine implements InferenceWorkerApi {
     } catch (e) {
       throw new BundleError(`${variant.file} could not be loaded by onnxruntime (${choice.backend}): ${(e as Error).message}`, variant.file);
     }
-    const inputName = manifest.input.name;
-    const outputName = manifest.output?.name ?? 'embedding';
-    if (!session.inputNames.includes(inputName) || !session.outputNames.includes(outputName)) {
+    const mismatch = checkModelIo(manifest, variant.file, session.inputMetadata, session.outputMetadata);
+    if (mismatch) {
       await session.release();
-      throw new BundleError(
-        `${variant.file} does not match manifest.json: expected input "${inputName}" and output "${outputName}", ` +
-          `found inputs [${session.inputNames.join(', ')}] and outputs [${session.outputNames.join(', ')}].`,
-        variant.file,
-      );
+      throw new BundleError(mismatch, variant.file);
     }
     await this.releaseSession();
     this.session = session;
@@ -113,10 +107,52 @@ export class InferenceEngine implements InferenceWorkerApi {
       classes: head.classes,
       precision: variant.precision,
       file: variant.file,
-      choice: { ...choice, threads: choice.backend === 'wasm' ? (env.crossOriginIsolated ? this.wasmThreads : 1) : choice.threads },
+      choice: { ...choice, threads: choice.backend === 'wasm' ? (env.crossOriginIsolated ? this.wasmThreads! : 1) : choice.threads },
       environment: env,
       loadMs: performance.now() - t0,
     };
+  }
+
+  /**
+   * Full check of a bundle before it is imported: manifest, size + sha256 of every file, head shape,
+   * and the I/O signature of every WASM-capable variant. Nothing is kept; the active model is untouched.
+   */
+  async prepareImport(offer: BundleOffer, onProgress?: (p: LoadProgress) => void): Promise<{ manifest: BundleManifest; files: Record<string, Blob> }> {
+    const files = await offerToFiles(offer, (file, loaded, total) => onProgress?.({ stage: 'download', file, loaded, total }));
+    onProgress?.({ stage: 'verify' });
+    const manifest = await this.inspectBundle({ kind: 'files', files });
+    // Keep only what the manifest lists: stray files in a folder or zip are not imported.
+    const listed = ['manifest.json', ...manifest.encoder.variants.map((v) => v.file), ...(manifest.head ? [manifest.head.file] : [])];
+    return { manifest, files: Object.fromEntries(listed.map((f) => [f, files[f]!])) };
+  }
+
+  async inspectBundle(source: BundleSource): Promise<BundleManifest> {
+    const bundle = await openBundle(source);
+    const { manifest } = bundle;
+    if (!manifest.head) throw new BundleError(`"${manifest.name}" has no classification head yet: run \`npm run train-head\` on it first.`, 'manifest.json');
+    const headBytes = await readVerified(bundle, manifest.head);
+    parseHeadJson(JSON.parse(new TextDecoder().decode(headBytes)), manifest.head.classes, manifest.embeddingDim);
+    for (const variant of manifest.encoder.variants) {
+      const bytes = await readVerified(bundle, variant);
+      if (!variant.backends.includes('wasm')) continue;
+      this.initWasm(1);
+      let session: ort.InferenceSession;
+      try {
+        session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+      } catch (e) {
+        throw new BundleError(`${variant.file} is not a valid ONNX model: ${(e as Error).message}`, variant.file);
+      }
+      const mismatch = checkModelIo(manifest, variant.file, session.inputMetadata, session.outputMetadata);
+      await session.release();
+      if (mismatch) throw new BundleError(mismatch, variant.file);
+    }
+    return manifest;
+  }
+
+  private initWasm(threads: number): void {
+    if (this.wasmThreads !== null) return;
+    this.wasmThreads = threads;
+    ort.env.wasm.numThreads = self.crossOriginIsolated ? threads : 1;
   }
 
   cancel(jobId: string): void {

@@ -4,7 +4,8 @@
  */
 import * as Comlink from 'comlink';
 import type { BackendSettings, EnvironmentFacts } from '../core/backend.ts';
-import type { BatchReport, BundleSource, CellInput, ClassifySummary, InferenceWorkerApi, LoadedModel, LoadProgress } from './types.ts';
+import type { BundleManifest } from '../core/manifest.ts';
+import type { BatchReport, BundleOffer, BundleSource, CellInput, ClassifySummary, InferenceWorkerApi, LoadedModel, LoadProgress } from './types.ts';
 
 export class WorkerCrashedError extends Error {
   constructor(message: string) {
@@ -51,6 +52,19 @@ export class InferenceClient {
   loadBundle(source: BundleSource, settings: BackendSettings, onProgress?: (p: LoadProgress) => void): Promise<LoadedModel> {
     const api = this.api();
     return this.guarded(api.loadBundle(source, settings, onProgress ? Comlink.proxy(onProgress) : undefined));
+  }
+
+  /**
+   * Checks a bundle in a short-lived worker of its own, so an import never disturbs the active model
+   * (or fixes this worker's WASM thread count) and its memory is freed right after.
+   */
+  static async prepareImport(offer: BundleOffer, onProgress?: (p: LoadProgress) => void): Promise<{ manifest: BundleManifest; files: Record<string, Blob> }> {
+    const probe = new InferenceClient();
+    try {
+      return await probe.guarded(probe.api().prepareImport(offer, onProgress ? Comlink.proxy(onProgress) : undefined));
+    } finally {
+      probe.terminate();
+    }
   }
 
   async classify(

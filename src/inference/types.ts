@@ -6,6 +6,12 @@ import type { BackendChoice, BackendSettings, EnvironmentFacts } from '../core/b
 import type { BundleManifest } from '../core/manifest.ts';
 import type { SniffError } from '../core/imageSniff.ts';
 
+/** What a user offers for import: dropped folder files, a .zip, or the URL of a manifest.json. */
+export type BundleOffer =
+  | { kind: 'files'; files: Record<string, Blob> }
+  | { kind: 'zip'; zip: Blob; name: string }
+  | { kind: 'url'; manifestUrl: string };
+
 /** Where the worker reads a bundle from: a URL folder (built-in or intranet) or files in memory. */
 export type BundleSource =
   | { kind: 'url'; baseUrl: string }
@@ -59,6 +65,8 @@ export interface ClassifySummary {
 export interface InferenceWorkerApi {
   probeEnvironment(): Promise<EnvironmentFacts>;
   loadBundle(source: BundleSource, settings: BackendSettings, onProgress?: (p: LoadProgress) => void): Promise<LoadedModel>;
+  inspectBundle(source: BundleSource): Promise<BundleManifest>;
+  prepareImport(offer: BundleOffer, onProgress?: (p: LoadProgress) => void): Promise<{ manifest: BundleManifest; files: Record<string, Blob> }>;
   classify(jobId: string, cells: CellInput[], onBatch: (report: BatchReport) => void, batchSize?: number): Promise<ClassifySummary>;
   cancel(jobId: string): void;
   dispose(): Promise<void>;

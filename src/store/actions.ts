@@ -5,12 +5,14 @@
 import type { BackendSettings } from '../core/backend.ts';
 import { toExportRow, viewCell, type Cell } from '../core/cell.ts';
 import { toCsv, toJson } from '../core/export.ts';
-import { BUILTIN_MODELS, builtinUrl, CHUNK_SIZE, DEFAULT_MODEL_ID } from '../config.ts';
+import { CHUNK_SIZE } from '../config.ts';
 import { InferenceClient, WorkerCrashedError } from '../inference/client.ts';
 import type { BatchReport, BundleSource, CellInput } from '../inference/types.ts';
 import * as db from '../storage/db.ts';
 import { PersistQueue } from '../storage/persistQueue.ts';
+import { requestPersistence } from '../storage/quota.ts';
 import { useApp } from './index.ts';
+import { activateInitial } from './modelActions.ts';
 
 const set = useApp.setState;
 const get = useApp.getState;
@@ -35,13 +37,6 @@ function updateCells(changed: Cell[]): void {
   persist.put(changed);
 }
 
-export function modelSourceFromUrl(search: string): { source: BundleSource; label: string } {
-  const params = new URLSearchParams(search);
-  const builtinId = params.get('builtin') ?? DEFAULT_MODEL_ID;
-  const builtin = BUILTIN_MODELS.find((m) => m.id === builtinId) ?? BUILTIN_MODELS.find((m) => m.id === DEFAULT_MODEL_ID)!;
-  return { source: { kind: 'url', baseUrl: builtinUrl(builtin) }, label: builtin.id };
-}
-
 let initPromise: Promise<void> | null = null;
 
 /** Restore the persisted session, then load the default model. Idempotent (React StrictMode mounts twice). */
@@ -62,10 +57,11 @@ async function restoreAndLoad(): Promise<void> {
     restored: true,
     queuedCount: cells.filter((c) => c.status === 'queued').length,
   });
-  await loadModel(modelSourceFromUrl(self.location.search).source);
+  await activateInitial(self.location.search);
 }
 
-export async function loadModel(source: BundleSource): Promise<void> {
+/** Loads a bundle into the worker; on failure the previous model stays active. Returns success. */
+export async function loadModel(source: BundleSource): Promise<boolean> {
   set({ modelStatus: 'loading', modelError: null, loadProgress: null });
   try {
     const model = await client.loadBundle(source, get().backendSettings, (p) => set({ loadProgress: p }));
@@ -74,9 +70,11 @@ export async function loadModel(source: BundleSource): Promise<void> {
     set({ model, modelStatus: 'ready', loadProgress: null, modelClasses });
     await db.saveMeta('modelClasses', modelClasses).catch((e: Error) => set({ storageError: e.message }));
     void runQueue();
+    return true;
   } catch (e) {
     // The previously loaded model (if any) stays active in the worker; only the message changes.
     set({ modelStatus: get().model ? 'ready' : 'error', modelError: (e as Error).message, loadProgress: null });
+    return false;
   }
 }
 
@@ -87,7 +85,8 @@ export async function applyBackendSettings(settings: BackendSettings): Promise<v
   // Thread count is fixed once WASM starts, so a new setting needs a fresh worker.
   client.terminate();
   set({ model: null });
-  await loadModel(currentSource ?? modelSourceFromUrl(self.location.search).source);
+  if (currentSource) await loadModel(currentSource);
+  else await activateInitial(self.location.search);
 }
 
 export interface DroppedFile {
@@ -217,7 +216,24 @@ export async function runQueue(): Promise<void> {
     queueRunning = false;
     abortController = null;
     await persist.flush();
+    void askPersistenceOnce();
   }
+}
+
+/**
+ * After the first classification, ask the browser to keep this origin's data (images, results,
+ * models) even under disk pressure, and tell the user why — once per browser profile.
+ */
+async function askPersistenceOnce(): Promise<void> {
+  const anyClassified = Object.values(get().cells).some((c) => c.status === 'classified');
+  if (!anyClassified || (await db.loadMeta<boolean>('persistAsked').catch(() => true))) return;
+  await db.saveMeta('persistAsked', true).catch(() => {});
+  const granted = await requestPersistence();
+  set({
+    persistNotice: granted
+      ? 'This browser will keep your cells, results and models even when disk space runs low (persistent storage granted).'
+      : 'Your cells and results are stored in this browser, which may delete them if disk space runs low (persistent storage was not granted). Export important sessions.',
+  });
 }
 
 async function loadModelQuietly(source: BundleSource): Promise<void> {

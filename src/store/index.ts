@@ -3,13 +3,15 @@ import { create } from 'zustand';
 import { createCellsSlice, type CellsSlice } from './cellsSlice.ts';
 import { createJobSlice, type JobSlice } from './jobSlice.ts';
 import { createModelSlice, type ModelSlice } from './modelSlice.ts';
+import { createPwaSlice, type PwaSlice } from './pwaSlice.ts';
 import { createSettingsSlice, type SettingsSlice } from './settingsSlice.ts';
 
-export type AppState = CellsSlice & JobSlice & ModelSlice & SettingsSlice;
+export type AppState = CellsSlice & JobSlice & ModelSlice & PwaSlice & SettingsSlice;
 
 export const useApp = create<AppState>()((...a) => ({
   ...createCellsSlice(...a),
   ...createJobSlice(...a),
   ...createModelSlice(...a),
+  ...createPwaSlice(...a),
   ...createSettingsSlice(...a),
 }));

@@ -1,5 +1,6 @@
 import type { StateCreator } from 'zustand';
 import type { LoadedModel, LoadProgress } from '../inference/types.ts';
+import type { StoredBundle } from '../storage/bundles.ts';
 import type { AppState } from './index.ts';
 
 export type ModelStatus = 'idle' | 'loading' | 'ready' | 'error';
@@ -11,6 +12,11 @@ export interface ModelSlice {
   loadProgress: LoadProgress | null;
   /** Classes of every model whose results are in the session, by model id (cells keep their model). */
   modelClasses: Record<string, string[]>;
+  /** Bundles imported by the lab (folder, zip or URL), kept in IndexedDB. */
+  installed: StoredBundle[];
+  importing: { progress: LoadProgress | null } | null;
+  importError: string | null;
+  importMessage: string | null;
 }
 
 export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = () => ({
@@ -19,4 +25,8 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = () =
   modelError: null,
   loadProgress: null,
   modelClasses: {},
+  installed: [],
+  importing: null,
+  importError: null,
+  importMessage: null,
 });

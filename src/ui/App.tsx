@@ -1,11 +1,11 @@
 import { useEffect } from 'react';
 import { initApp } from '../store/actions.ts';
-import { useApp } from '../store/index.ts';
+import { AppNotices } from './AppNotices.tsx';
 import { CellDetail } from './detail/CellDetail.tsx';
 import { DifferentialTable } from './differential/DifferentialTable.tsx';
 import { DropZone } from './drop/DropZone.tsx';
 import { Gallery } from './gallery/Gallery.tsx';
-import { ModelPicker } from './models/ModelPicker.tsx';
+import { ModelManager } from './models/ModelManager.tsx';
 import { ModelStatus } from './models/ModelStatus.tsx';
 import { SettingsPanel } from './models/SettingsPanel.tsx';
 import { ProgressBar } from './progress/ProgressBar.tsx';
@@ -17,14 +17,13 @@ export function App() {
     void initApp();
   }, []);
   const items = useCellViews();
-  const storageError = useApp((s) => s.storageError);
   return (
     <div className="app">
       <header className="app__header">
         <h1>DinoBloom Web</h1>
         <ModelStatus />
         <div className="app__menus">
-          <ModelPicker />
+          <ModelManager />
           <SettingsPanel />
         </div>
       </header>
@@ -32,11 +31,7 @@ export function App() {
         <DropZone />
         <ProgressBar />
         <Toolbar />
-        {storageError && (
-          <p className="notice notice--error" role="alert" data-testid="storage-error">
-            {storageError}
-          </p>
-        )}
+        <AppNotices />
         <div className="app__body">
           <Gallery items={items} />
           <aside>

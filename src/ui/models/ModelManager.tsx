@@ -1,0 +1,157 @@
+import { useEffect, useState } from 'react';
+import { BUILTIN_MODELS, DEFAULT_MODEL_ID } from '../../config.ts';
+import { activate, importBundle, removeBundle } from '../../store/modelActions.ts';
+import { useApp } from '../../store/index.ts';
+import { formatBytes } from '../../storage/quota.ts';
+import { OfficialWeightsSteps } from './OfficialWeightsSteps.tsx';
+import { StoragePanel } from './StoragePanel.tsx';
+
+const BUILTIN_NOTES: Record<string, string> = {
+  [DEFAULT_MODEL_ID]: 'built-in default: compact CNN trained on PBC, not DinoBloom',
+  'test-tiny-dinov2': 'random weights, for tests only',
+};
+
+function folderFiles(list: FileList | null): Record<string, Blob> {
+  const files: Record<string, Blob> = {};
+  for (const f of [...(list ?? [])]) files[f.name] = f;
+  return files;
+}
+
+/** Built-in and imported models: switch, delete, import (folder, .zip, URL), storage. */
+export function ModelManager() {
+  const activeId = useApp((s) => s.model?.manifest.id);
+  const installed = useApp((s) => s.installed);
+  const importing = useApp((s) => s.importing);
+  const importError = useApp((s) => s.importError);
+  const importMessage = useApp((s) => s.importMessage);
+  const [url, setUrl] = useState('');
+  const [confirmDelete, setConfirmDelete] = useState<string | null>(null);
+  const [over, setOver] = useState(false);
+  useEffect(() => setConfirmDelete(null), [installed]);
+
+  return (
+    <details className="models" data-testid="model-manager">
+      <summary>Models</summary>
+      <h3>Built in</h3>
+      <ul>
+        {BUILTIN_MODELS.map((m) => (
+          <li key={m.id}>
+            <button type="button" disabled={activeId === m.id} onClick={() => void activate({ kind: 'builtin', id: m.id })}>
+              {activeId === m.id ? 'Active: ' : 'Use '}
+              {m.id}
+            </button>
+            <span className="muted"> ({BUILTIN_NOTES[m.id]})</span>
+          </li>
+        ))}
+      </ul>
+      <h3>Imported</h3>
+      {installed.length === 0 && <p className="muted">None yet.</p>}
+      <ul data-testid="imported-models">
+        {installed.map((b) => (
+          <li key={b.id} data-model-id={b.id}>
+            <strong>{b.manifest.name}</strong> v{b.manifest.version} · {formatBytes(b.bytes)} ·{' '}
+            {b.manifest.encoder.variants.map((v) => `${v.precision} (${v.backends.join('/')})`).join(', ')} · from {b.origin}
+            {b.sourceUrl ? ` ${b.sourceUrl}` : ''}{' '}
+            <button type="button" disabled={activeId === b.id} onClick={() => void activate({ kind: 'imported', id: b.id })}>
+              {activeId === b.id ? 'Active' : `Use ${b.id}`}
+            </button>{' '}
+            {confirmDelete === b.id ? (
+              <>
+                <button type="button" className="button--danger" onClick={() => void removeBundle(b.id)}>
+                  Delete {b.id} for good
+                </button>{' '}
+                <button type="button" onClick={() => setConfirmDelete(null)}>
+                  Keep
+                </button>
+              </>
+            ) : (
+              <button type="button" onClick={() => setConfirmDelete(b.id)}>
+                Delete {b.id}
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+      <h3>Import a bundle</h3>
+      <div
+        className={`bundle-drop${over ? ' dropzone--over' : ''}`}
+        onDragOver={(e) => {
+          e.preventDefault();
+          e.stopPropagation();
+          setOver(true);
+        }}
+        onDragLeave={() => setOver(false)}
+        onDrop={(e) => {
+          // Handled here, not by the page-wide cell drop.
+          e.preventDefault();
+          e.stopPropagation();
+          setOver(false);
+          const files = [...e.dataTransfer.files];
+          const zip = files.find((f) => f.name.toLowerCase().endsWith('.zip'));
+          if (zip) void importBundle({ kind: 'zip', zip, name: zip.name });
+          else void importBundle({ kind: 'files', files: Object.fromEntries(files.map((f) => [f.name, f])) });
+        }}
+      >
+        Drop a bundle's files or its .zip here, or:
+        <div className="dropzone__inputs">
+          <label className="button button--secondary">
+            Import bundle folder…
+            <input
+              type="file"
+              multiple
+              // @ts-expect-error non-standard but universally supported folder picker
+              webkitdirectory=""
+              onChange={(e) => {
+                void importBundle({ kind: 'files', files: folderFiles(e.currentTarget.files) });
+                e.currentTarget.value = '';
+              }}
+            />
+          </label>
+          <label className="button button--secondary">
+            Import .zip…
+            <input
+              type="file"
+              accept=".zip,application/zip"
+              onChange={(e) => {
+                const zip = e.currentTarget.files?.[0];
+                if (zip) void importBundle({ kind: 'zip', zip, name: zip.name });
+                e.currentTarget.value = '';
+              }}
+            />
+          </label>
+        </div>
+        <form
+          className="url-import"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (url.trim()) void importBundle({ kind: 'url', manifestUrl: new URL(url.trim(), location.href).href });
+          }}
+        >
+          <label>
+            Bundle URL (its manifest.json)
+            <input type="url" value={url} onChange={(e) => setUrl(e.target.value)} placeholder="https://intranet.example/models/dinobloom-s/manifest.json" />
+          </label>
+          <button type="submit" disabled={!url.trim() || importing !== null}>
+            Import from URL
+          </button>
+        </form>
+      </div>
+      {importing && (
+        <p aria-live="polite" data-testid="import-progress">
+          Importing{importing.progress?.file ? ` ${importing.progress.file}` : ''}…
+          {importing.progress?.total ? (
+            <progress max={importing.progress.total} value={importing.progress.loaded ?? 0} aria-label="Model download" />
+          ) : null}
+        </p>
+      )}
+      {importError && (
+        <p className="notice notice--error" role="alert" data-testid="import-error">
+          {importError}
+        </p>
+      )}
+      {importMessage && <p data-testid="import-message">{importMessage}</p>}
+      <OfficialWeightsSteps />
+      <StoragePanel />
+    </details>
+  );
+}

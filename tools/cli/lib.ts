@@ -1,0 +1,530 @@
+/**
+ * Shared Node-side code for the CLI tools (embed, train-head, evaluate): argument parsing, dataset
+ * listing, image decoding (sharp), bundle loading (manifest validation, sha256 check,
+ * onnxruntime-node session), batched embedding with a progress bar, and the embeddings file format.
+ *
+ * Embeddings file (".emb", little-endian), readable from Python with
+ * tools/fixtures/read_embeddings.py:
+ *
+ *   offset 0   8 bytes   magic, ASCII "DBEMBED1"
+ *   offset 8   uint32    H = byte length of the JSON header (padded with spaces so that 12 + H is
+ *                         a multiple of 8)
+ *   offset 12  H bytes   UTF-8 JSON header (EmbeddingHeader below: n, d, classes, files, bundle…)
+ *   then       n*d float32  embeddings, row-major (sample i = floats [i*d, (i+1)*d))
+ *   then       n int32      labels, index into header.classes
+ */
+import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { basename, extname, join, relative, resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import * as ort from 'onnxruntime-node';
+import sharp from 'sharp';
+import { parseHeadJson, type LinearHead } from '../../src/core/head.ts';
+import {
+  outputName,
+  pickVariant,
+  validateManifest,
+  verifyBundleFile,
+  type BundleManifest,
+  type EncoderVariant,
+  type Precision,
+} from '../../src/core/manifest.ts';
+import { preprocess, type PreprocessSpec, type RasterImage } from '../../src/core/preprocess.ts';
+
+// ---------------------------------------------------------------------------------------------
+// CLI helpers
+
+export class CliError extends Error {}
+
+/** Run a CLI main(), printing CliError / BundleError messages without a stack trace. */
+export function runMain(main: () => Promise<void>): void {
+  main().then(
+    () => {
+      process.exitCode = process.exitCode ?? 0;
+    },
+    (err: unknown) => {
+      if (err instanceof Error && (err instanceof CliError || err.name === 'BundleError' || err.name === 'HeadError')) {
+        process.stderr.write(`error: ${err.message}\n`);
+      } else {
+        process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      }
+      process.exitCode = 1;
+    },
+  );
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** node:util parseArgs with `--help`, unknown-option errors turned into CliError and usage text. */
+export function cliArgs<O extends Options>(argv: string[], options: O, usage: string) {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${usage}\n`);
+    process.exit(0);
+  }
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: false, strict: true }).values;
+  } catch (e) {
+    throw new CliError(`${(e as Error).message}\n\n${usage}`);
+  }
+}
+
+export function intArg(v: string | undefined, name: string, def: number, min = 1): number {
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new CliError(`--${name} must be an integer >= ${min} (got ${v})`);
+  return n;
+}
+export function numArg(v: string | undefined, name: string, def: number): number {
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new CliError(`--${name} must be a positive number (got ${v})`);
+  return n;
+}
+export function precisionArg(v: string | undefined): Precision | undefined {
+  if (v === undefined) return undefined;
+  if (v !== 'int8' && v !== 'fp32' && v !== 'fp16') throw new CliError(`--precision must be int8, fp32 or fp16 (got ${v})`);
+  return v;
+}
+
+/** Write a file atomically (temp file + rename). */
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}
+
+// ---------------------------------------------------------------------------------------------
+// progress bar
+
+function fmtDuration(s: number): string {
+  if (!Number.isFinite(s)) return '--:--';
+  const t = Math.max(0, Math.round(s));
+  const h = Math.floor(t / 3600);
+  const m = Math.floor((t % 3600) / 60);
+  const sec = t % 60;
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}` : `${m}:${String(sec).padStart(2, '0')}`;
+}
+
+/** Progress bar on stderr: count, %, cells/s, ETA. Redraws in place on a TTY, else a line every 5 s. */
+export class Progress {
+  private done = 0;
+  private readonly start = performance.now();
+  private last = 0;
+  private drawnAt = -1;
+  private readonly tty = process.stderr.isTTY === true;
+  constructor(
+    private readonly total: number,
+    private readonly label = 'embedding',
+  ) {}
+
+  tick(n = 1): void {
+    this.done += n;
+    const now = performance.now();
+    if (this.done < this.total && now - this.last < (this.tty ? 100 : 5000)) return;
+    this.last = now;
+    this.draw(now);
+  }
+
+  private draw(now: number): void {
+    if (this.drawnAt === this.done) return;
+    this.drawnAt = this.done;
+    const el = (now - this.start) / 1000;
+    const rate = el > 0 ? this.done / el : 0;
+    const frac = this.total > 0 ? this.done / this.total : 1;
+    const width = 28;
+    const fill = Math.round(frac * width);
+    const bar = `${'#'.repeat(fill)}${'.'.repeat(width - fill)}`;
+    const eta = rate > 0 ? (this.total - this.done) / rate : Infinity;
+    const line =
+      `${this.label} [${bar}] ${this.done}/${this.total} ${(frac * 100).toFixed(0).padStart(3)}%  ` +
+      `${rate.toFixed(1)} cells/s  elapsed ${fmtDuration(el)}  ETA ${fmtDuration(eta)}`;
+    process.stderr.write(this.tty ? `\r${line}\x1b[K` : `${line}\n`);
+  }
+
+  finish(): void {
+    this.draw(performance.now());
+    if (this.tty) process.stderr.write('\n');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// dataset listing
+
+export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.gif']);
+
+export interface DatasetItem {
+  /** path relative to the dataset folder, e.g. "basophil/BA_1.jpg" */
+  file: string;
+  path: string;
+  label: number;
+}
+
+export interface Dataset {
+  root: string;
+  classes: string[];
+  items: DatasetItem[];
+}
+
+const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * List a labelled image folder. Either `<root>/<class>/<image>` (class = folder name) or, when the
+ * root has no sub-folders, flat `<root>/<class>__<name>.<ext>` files (like e2e/fixtures/pbc).
+ * Classes and files are sorted by name. `limit` keeps at most that many images in total, taken
+ * round-robin across classes so that every class is represented.
+ */
+export function listDataset(root: string, limit?: number): Dataset {
+  const abs = resolve(root);
+  if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new CliError(`data folder not found: ${root}`);
+  const entries = readdirSync(abs, { withFileTypes: true });
+  const isImage = (n: string) => IMAGE_EXTENSIONS.has(extname(n).toLowerCase()) && !n.startsWith('.');
+  const perClass = new Map<string, string[]>();
+  const dirs = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
+  if (dirs.length > 0) {
+    for (const d of dirs.sort(byName)) {
+      const files = readdirSync(join(abs, d), { withFileTypes: true })
+        .filter((e) => e.isFile() && isImage(e.name))
+        .map((e) => `${d}/${e.name}`)
+        .sort(byName);
+      if (files.length > 0) perClass.set(d, files);
+    }
+  } else {
+    for (const e of entries) {
+      if (!e.isFile() || !isImage(e.name)) continue;
+      const i = e.name.indexOf('__');
+      if (i <= 0) continue;
+      const cls = e.name.slice(0, i);
+      const list = perClass.get(cls) ?? [];
+      list.push(e.name);
+      perClass.set(cls, list);
+    }
+    for (const list of perClass.values()) list.sort(byName);
+  }
+  const classes = [...perClass.keys()].sort(byName);
+  if (classes.length === 0) {
+    throw new CliError(`no images found in ${root} (expected <class>/<image> folders or <class>__<name> files)`);
+  }
+  const lists = classes.map((c) => perClass.get(c)!);
+  const items: DatasetItem[] = [];
+  if (limit !== undefined) {
+    for (let r = 0; items.length < limit; r++) {
+      let added = false;
+      for (let c = 0; c < classes.length && items.length < limit; c++) {
+        const f = lists[c]![r];
+        if (f === undefined) continue;
+        items.push({ file: f, path: join(abs, f), label: c });
+        added = true;
+      }
+      if (!added) break;
+    }
+    items.sort((a, b) => a.label - b.label || byName(a.file, b.file));
+  } else {
+    lists.forEach((files, c) => files.forEach((f) => items.push({ file: f, path: join(abs, f), label: c })));
+  }
+  return { root: abs, classes, items };
+}
+
+// ---------------------------------------------------------------------------------------------
+// decoding
+
+/**
+ * Decode an image file to interleaved 8-bit sRGB: EXIF orientation applied, alpha dropped, grey and
+ * CMYK converted to sRGB. (PIL's plain `Image.open(...).convert('RGB')` ignores EXIF orientation;
+ * PBC crops carry none, so this only matters for phone pictures.)
+ */
+export async function decodeImage(path: string | Buffer): Promise<RasterImage> {
+  const { data, info } = await sharp(path, { failOn: 'error' })
+    .rotate()
+    .toColourspace('srgb')
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3) throw new Error(`expected 3 channels after decoding, got ${info.channels}`);
+  return {
+    width: info.width,
+    height: info.height,
+    channels: 3,
+    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// bundle
+
+export function readManifest(dir: string): BundleManifest {
+  const file = join(dir, 'manifest.json');
+  if (!existsSync(file)) throw new CliError(`no manifest.json in ${dir}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new CliError(`${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  const r = validateManifest(json);
+  if (!r.ok) throw new CliError(`${file} is invalid:\n  ${r.errors.join('\n  ')}`);
+  return r.manifest;
+}
+
+async function readVerified(dir: string, entry: { file: string; bytes: number; sha256: string }): Promise<Buffer> {
+  const path = join(dir, entry.file);
+  const data = existsSync(path) ? readFileSync(path) : undefined;
+  await verifyBundleFile(entry, data);
+  return data!;
+}
+
+export interface LoadedEncoder {
+  dir: string;
+  manifest: BundleManifest;
+  variant: EncoderVariant;
+  session: ort.InferenceSession;
+  spec: PreprocessSpec;
+  inputName: string;
+  outputName: string;
+}
+
+/**
+ * Pick the encoder variant (`precision` if given, else what the wasm backend would use: int8, then
+ * fp32), verify its size and sha256, and create an onnxruntime-node CPU session.
+ */
+export async function loadEncoder(dir: string, opts: { precision?: Precision; threads?: number } = {}): Promise<LoadedEncoder> {
+  const manifest = readManifest(dir);
+  const variant = opts.precision
+    ? manifest.encoder.variants.find((v) => v.precision === opts.precision)
+    : pickVariant(manifest, 'wasm');
+  if (!variant) {
+    const have = manifest.encoder.variants.map((v) => v.precision).join(', ');
+    throw new CliError(`bundle ${manifest.id} has no ${opts.precision ?? 'wasm-compatible'} encoder (it has: ${have})`);
+  }
+  const bytes = await readVerified(dir, variant);
+  const session = await ort.InferenceSession.create(bytes, {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
+  });
+  const outName = outputName(manifest);
+  if (!session.inputNames.includes(manifest.input.name)) {
+    throw new CliError(`${variant.file} has no input "${manifest.input.name}" (inputs: ${session.inputNames.join(', ')})`);
+  }
+  if (!session.outputNames.includes(outName)) {
+    throw new CliError(`${variant.file} has no output "${outName}" (outputs: ${session.outputNames.join(', ')})`);
+  }
+  return {
+    dir,
+    manifest,
+    variant,
+    session,
+    spec: { size: manifest.input.size, mean: manifest.input.mean, std: manifest.input.std },
+    inputName: manifest.input.name,
+    outputName: outName,
+  };
+}
+
+/** Read, verify and parse the bundle's head (throws CliError when the bundle has none). */
+export async function loadHead(dir: string, manifest: BundleManifest): Promise<LinearHead> {
+  if (!manifest.head) throw new CliError(`bundle ${manifest.id} has no head (run npm run train-head first)`);
+  const data = await readVerified(dir, manifest.head);
+  let json: unknown;
+  try {
+    json = JSON.parse(data.toString('utf8'));
+  } catch (e) {
+    throw new CliError(`${manifest.head.file} is not valid JSON: ${(e as Error).message}`);
+  }
+  return parseHeadJson(json, manifest.head.classes, manifest.embeddingDim);
+}
+
+/** Run the encoder on already preprocessed inputs (n × 3 × size × size). Returns n × D. */
+export async function runEncoder(enc: LoadedEncoder, input: Float32Array, n: number): Promise<Float32Array> {
+  const s = enc.spec.size;
+  const tensor = new ort.Tensor('float32', input.subarray(0, n * 3 * s * s), [n, 3, s, s]);
+  const out = await enc.session.run({ [enc.inputName]: tensor });
+  const t = out[enc.outputName];
+  if (!t) throw new Error(`encoder returned no "${enc.outputName}"`);
+  const D = enc.manifest.embeddingDim;
+  if (t.dims.length !== 2 || t.dims[0] !== n || t.dims[1] !== D) {
+    throw new Error(`encoder output has shape [${t.dims.join(', ')}], expected [${n}, ${D}]`);
+  }
+  return new Float32Array(t.data as Float32Array);
+}
+
+export interface EmbedResult {
+  embeddings: Float32Array;
+  /** indices (into the given items) that were embedded, in order; failed decodes are left out */
+  kept: number[];
+  failures: { file: string; error: string }[];
+}
+
+/**
+ * Decode, preprocess and embed images in batches. Decoding of the next batch overlaps inference
+ * of the current one. Files that fail to decode are reported and skipped.
+ */
+export async function embedFiles(
+  enc: LoadedEncoder,
+  files: { path: string; file: string }[],
+  opts: { batch?: number; progress?: Progress; decode?: (path: string) => Promise<RasterImage> } = {},
+): Promise<EmbedResult> {
+  const batch = Math.max(1, opts.batch ?? 16);
+  const decode = opts.decode ?? decodeImage;
+  const s = enc.spec.size;
+  const per = 3 * s * s;
+  const D = enc.manifest.embeddingDim;
+  const out = new Float32Array(files.length * D);
+  const input = new Float32Array(batch * per);
+  const kept: number[] = [];
+  const failures: EmbedResult['failures'] = [];
+
+  const decodeBatch = (start: number) =>
+    Promise.all(
+      files.slice(start, start + batch).map((f) =>
+        decode(f.path).then(
+          (img) => ({ ok: true as const, img }),
+          (e: unknown) => ({ ok: false as const, error: e instanceof Error ? e.message : String(e) }),
+        ),
+      ),
+    );
+
+  let next = files.length > 0 ? decodeBatch(0) : null;
+  let rows = 0;
+  for (let start = 0; start < files.length; start += batch) {
+    const decoded = await next!;
+    next = start + batch < files.length ? decodeBatch(start + batch) : null;
+    const idx: number[] = [];
+    decoded.forEach((d, j) => {
+      const i = start + j;
+      if (!d.ok) {
+        failures.push({ file: files[i]!.file, error: d.error });
+        return;
+      }
+      preprocess(d.img, enc.spec, input, idx.length * per);
+      idx.push(i);
+    });
+    if (idx.length > 0) {
+      const emb = await runEncoder(enc, input, idx.length);
+      out.set(emb, rows * D);
+      rows += idx.length;
+      kept.push(...idx);
+    }
+    opts.progress?.tick(decoded.length);
+  }
+  opts.progress?.finish();
+  return { embeddings: out.subarray(0, rows * D), kept, failures };
+}
+
+// ---------------------------------------------------------------------------------------------
+// embeddings file
+
+export const EMBEDDINGS_MAGIC = 'DBEMBED1';
+
+export interface EmbeddingHeader {
+  format: 'dinobloom-embeddings';
+  version: 1;
+  n: number;
+  d: number;
+  dtype: 'float32';
+  labelDtype: 'int32';
+  classes: string[];
+  /** per sample, relative to the data folder */
+  files: string[];
+  bundleId: string;
+  bundleVersion: string;
+  precision: Precision;
+  encoderFile: string;
+  encoderSha256: string;
+  inputSize: number;
+  /** the data folder as given on the command line */
+  data: string;
+  createdAt: string;
+}
+
+export interface EmbeddingsFile {
+  header: EmbeddingHeader;
+  embeddings: Float32Array;
+  labels: Int32Array;
+}
+
+export function encodeEmbeddings(f: EmbeddingsFile): Uint8Array {
+  const { header, embeddings, labels } = f;
+  if (embeddings.length !== header.n * header.d) throw new Error(`embeddings have ${embeddings.length} values, expected ${header.n}×${header.d}`);
+  if (labels.length !== header.n || header.files.length !== header.n) throw new Error('labels/files do not match n');
+  let json = Buffer.from(JSON.stringify(header), 'utf8');
+  const pad = (8 - ((12 + json.length) % 8)) % 8;
+  if (pad) json = Buffer.concat([json, Buffer.alloc(pad, 0x20)]);
+  const total = 12 + json.length + embeddings.length * 4 + labels.length * 4;
+  const buf = Buffer.alloc(total);
+  buf.write(EMBEDDINGS_MAGIC, 0, 'ascii');
+  buf.writeUInt32LE(json.length, 8);
+  json.copy(buf, 12);
+  let o = 12 + json.length;
+  for (let i = 0; i < embeddings.length; i++, o += 4) buf.writeFloatLE(embeddings[i]!, o);
+  for (let i = 0; i < labels.length; i++, o += 4) buf.writeInt32LE(labels[i]!, o);
+  return buf;
+}
+
+export function decodeEmbeddings(buf: Buffer, name = 'embeddings file'): EmbeddingsFile {
+  if (buf.length < 12 || buf.toString('ascii', 0, 8) !== EMBEDDINGS_MAGIC) {
+    throw new CliError(`${name} is not a DinoBloom embeddings file (magic ${EMBEDDINGS_MAGIC} missing)`);
+  }
+  const h = buf.readUInt32LE(8);
+  const header = JSON.parse(buf.toString('utf8', 12, 12 + h)) as EmbeddingHeader;
+  if (header.format !== 'dinobloom-embeddings' || header.version !== 1) throw new CliError(`${name}: unsupported format ${header.format} v${header.version}`);
+  const { n, d } = header;
+  const o = 12 + h;
+  if (buf.length !== o + n * d * 4 + n * 4) throw new CliError(`${name} is truncated or corrupt (size ${buf.length}, expected ${o + n * d * 4 + n * 4})`);
+  const embeddings = new Float32Array(n * d);
+  for (let i = 0; i < n * d; i++) embeddings[i] = buf.readFloatLE(o + i * 4);
+  const labels = new Int32Array(n);
+  const lo = o + n * d * 4;
+  for (let i = 0; i < n; i++) labels[i] = buf.readInt32LE(lo + i * 4);
+  return { header, embeddings, labels };
+}
+
+export function readEmbeddings(path: string): EmbeddingsFile {
+  if (!existsSync(path)) throw new CliError(`embeddings file not found: ${path}`);
+  return decodeEmbeddings(readFileSync(path), basename(path));
+}
+
+export function writeEmbeddings(path: string, f: EmbeddingsFile): void {
+  writeFileAtomic(path, encodeEmbeddings(f));
+}
+
+/**
+ * Embed a labelled folder with a loaded encoder: the whole pipeline behind `npm run embed` (also
+ * used by `evaluate --data`).
+ */
+export async function embedDataset(
+  enc: LoadedEncoder,
+  dataDir: string,
+  opts: { batch?: number; limit?: number; label?: string; quiet?: boolean } = {},
+): Promise<EmbeddingsFile> {
+  const ds = listDataset(dataDir, opts.limit);
+  const progress = opts.quiet ? undefined : new Progress(ds.items.length, opts.label ?? 'embedding');
+  const res = await embedFiles(enc, ds.items, { batch: opts.batch, progress });
+  for (const f of res.failures) process.stderr.write(`warning: skipped ${f.file}: ${f.error}\n`);
+  const items = res.kept.map((i) => ds.items[i]!);
+  return {
+    header: {
+      format: 'dinobloom-embeddings',
+      version: 1,
+      n: items.length,
+      d: enc.manifest.embeddingDim,
+      dtype: 'float32',
+      labelDtype: 'int32',
+      classes: ds.classes,
+      files: items.map((it) => it.file),
+      bundleId: enc.manifest.id,
+      bundleVersion: enc.manifest.version,
+      precision: enc.variant.precision,
+      encoderFile: enc.variant.file,
+      encoderSha256: enc.variant.sha256,
+      inputSize: enc.spec.size,
+      data: dataDir,
+      createdAt: new Date().toISOString(),
+    },
+    embeddings: res.embeddings,
+    labels: Int32Array.from(items, (it) => it.label),
+  };
+}
+
+/** Relative path for messages. */
+export function rel(p: string): string {
+  const r = relative(process.cwd(), p);
+  return r && !r.startsWith('..') ? r : p;
+}

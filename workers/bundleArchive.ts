@@ -1,0 +1,91 @@
+/**
+ * Turns what a user offers as a model bundle (dropped folder files, a .zip, or the URL of a
+ * manifest.json) into a flat name → Blob map. Runs in a worker so unzipping a large encoder never
+ * blocks the page.
+ */
+import { unzip, type Unzipped } from 'fflate';
+import { BundleError, validateManifest } from '../src/core/manifest.ts';
+
+import type { BundleOffer } from '../src/inference/types.ts';
+
+function unzipAsync(data: Uint8Array): Promise<Unzipped> {
+  return new Promise((resolve, reject) => unzip(data, (err, out) => (err ? reject(err) : resolve(out))));
+}
+
+/** Zips often wrap the bundle in a folder: take the folder that holds manifest.json as the root. */
+async function filesFromZip(zip: Blob, name: string): Promise<Record<string, Blob>> {
+  let entries: Unzipped;
+  try {
+    entries = await unzipAsync(new Uint8Array(await zip.arrayBuffer()));
+  } catch (e) {
+    throw new BundleError(`${name} is not a readable .zip file (${(e as Error).message}).`, name);
+  }
+  const manifestPath = Object.keys(entries)
+    .filter((p) => p === 'manifest.json' || p.endsWith('/manifest.json'))
+    .sort((a, b) => a.length - b.length)[0];
+  if (!manifestPath) throw new BundleError(`${name} has no manifest.json: it is not a model bundle.`, 'manifest.json');
+  const root = manifestPath.slice(0, -'manifest.json'.length);
+  const out: Record<string, Blob> = {};
+  for (const [path, bytes] of Object.entries(entries)) {
+    if (!path.startsWith(root) || path.endsWith('/')) continue;
+    const rel = path.slice(root.length);
+    if (!rel.includes('/')) out[rel] = new Blob([bytes.slice().buffer]);
+  }
+  return out;
+}
+
+async function filesFromUrl(manifestUrl: string, onProgress?: (file: string, loaded: number, total: number) => void): Promise<Record<string, Blob>> {
+  let url: URL;
+  try {
+    url = new URL(manifestUrl);
+  } catch {
+    throw new BundleError(`"${manifestUrl}" is not a valid URL.`, 'manifest.json');
+  }
+  const get = async (u: URL, file: string): Promise<Response> => {
+    let res: Response;
+    try {
+      res = await fetch(u, { cache: 'no-cache' });
+    } catch (e) {
+      throw new BundleError(`Could not download ${file} from ${u.origin} (${(e as Error).message}); check the address and that the server allows it.`, file);
+    }
+    if (!res.ok) throw new BundleError(`${file} is missing at ${u.href} (HTTP ${res.status}).`, file);
+    return res;
+  };
+  const manifestText = await (await get(url, 'manifest.json')).text();
+  let json: unknown;
+  try {
+    json = JSON.parse(manifestText);
+  } catch {
+    throw new BundleError('manifest.json is not valid JSON.', 'manifest.json');
+  }
+  const checked = validateManifest(json);
+  if (!checked.ok) throw new BundleError(`manifest.json is invalid: ${checked.errors.join('; ')}`, 'manifest.json');
+  const m = checked.manifest;
+  const out: Record<string, Blob> = { 'manifest.json': new Blob([manifestText], { type: 'application/json' }) };
+  const wanted = [...m.encoder.variants.map((v) => ({ file: v.file, bytes: v.bytes })), ...(m.head ? [{ file: m.head.file, bytes: m.head.bytes }] : [])];
+  for (const w of wanted) {
+    const res = await get(new URL(w.file, url), w.file);
+    const reader = res.body?.getReader();
+    if (!reader) {
+      out[w.file] = await res.blob();
+      continue;
+    }
+    const chunks: Uint8Array[] = [];
+    let loaded = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      loaded += value.length;
+      onProgress?.(w.file, loaded, w.bytes);
+    }
+    out[w.file] = new Blob(chunks as BlobPart[]);
+  }
+  return out;
+}
+
+export async function offerToFiles(offer: BundleOffer, onProgress?: (file: string, loaded: number, total: number) => void): Promise<Record<string, Blob>> {
+  if (offer.kind === 'files') return offer.files;
+  if (offer.kind === 'zip') return filesFromZip(offer.zip, offer.name);
+  return filesFromUrl(offer.manifestUrl, onProgress);
+}
