@@ -12,6 +12,7 @@ const baseArgs = [
   '--disable-sync',
 ];
 const port = Number(process.env.E2E_PORT ?? 4173);
+const staticPort = Number(process.env.E2E_STATIC_PORT ?? 4174);
 
 export default defineConfig({
   testDir: 'e2e',
@@ -27,12 +28,21 @@ export default defineConfig({
     trace: 'retain-on-failure',
   },
   // `npm test` builds first; the preview server sends COOP/COEP like the dev server.
-  webServer: {
-    command: `npx vite preview --port ${port} --strictPort --host 127.0.0.1`,
-    url: `http://127.0.0.1:${port}`,
-    reuseExistingServer: !process.env.CI,
-    timeout: 60_000,
-  },
+  webServer: [
+    {
+      command: `npx vite preview --port ${port} --strictPort --host 127.0.0.1`,
+      url: `http://127.0.0.1:${port}`,
+      reuseExistingServer: !process.env.CI,
+      timeout: 60_000,
+    },
+    {
+      // A plain static host that sends no COOP/COEP: the service worker must provide isolation.
+      command: `python3 -m http.server ${staticPort} --bind 127.0.0.1 --directory dist`,
+      url: `http://127.0.0.1:${staticPort}`,
+      reuseExistingServer: !process.env.CI,
+      timeout: 60_000,
+    },
+  ],
   projects: [
     {
       name: 'chromium',
