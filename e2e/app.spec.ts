@@ -31,8 +31,13 @@ test('classifies real crops with the default model, exports, and restores after 
   expect(Object.keys(classes)).toHaveLength(16);
   expect(await app.differentialTotal()).toBe(16);
   await expect(page.getByTestId('diff-unidentified')).toHaveCount(0);
-  const rows = await page.getByTestId('differential').locator('tbody tr td:first-of-type').allTextContents();
-  expect(rows.map(Number).reduce((a, b) => a + b, 0)).toBe(16);
+  // White cells (percentages) plus erythroblasts/platelets (per 100 WBC) account for every cell.
+  const wbc = await page.getByTestId('differential').locator('tbody tr:not(.member) td:first-of-type').allTextContents();
+  const other = await page.getByTestId('per100').locator('tbody tr td:first-of-type').allTextContents();
+  expect([...wbc, ...other].map(Number).reduce((a, b) => a + b, 0)).toBe(16);
+  expect(Number(await page.getByTestId('diff-wbc').textContent())).toBe(12);
+  const pct = await page.getByTestId('differential').locator('tbody tr:not(.member) td:nth-of-type(2)').allTextContents();
+  expect(pct.map(Number).reduce((a, b) => a + b, 0)).toBeCloseTo(100, 5);
   // The default model is trained on PBC: the committed crops must come out as their dataset labels.
   for (const f of files) expect(classes[path.basename(f)], path.basename(f)).toBe(labelOf(f));
 

@@ -3,7 +3,7 @@ import { toExportRow, viewCell, type Cell } from './cell.ts';
 
 const classes = ['a', 'b', 'c'];
 const base: Cell = {
-  id: '1', name: 'x.jpg', bytes: 10, addedAt: 0, status: 'classified', probabilities: [0.7, 0.2, 0.1],
+  id: '1', caseId: 'c', name: 'x.jpg', bytes: 10, addedAt: 0, status: 'classified', probabilities: [0.7, 0.2, 0.1],
   modelId: 'm', modelVersion: '1', userClass: null, error: null,
 };
 

@@ -6,6 +6,8 @@ export type CellStatus = 'queued' | 'classified' | 'error';
 
 export interface Cell {
   id: string;
+  /** The case (sample) this cell belongs to. */
+  caseId: string;
   /** File name, with the folder path when it came from a dropped folder. */
   name: string;
   bytes: number;

@@ -60,9 +60,19 @@ export async function saveCells(cells: Cell[]): Promise<void> {
   }
 }
 
-export async function loadCells(): Promise<Cell[]> {
+/** All cells of one case, in the order they were added. */
+export async function loadCells(caseId: string): Promise<Cell[]> {
   const all = await entries<string, Cell>(db().cells);
-  return all.map(([, c]) => c).sort((a, b) => a.addedAt - b.addedAt || a.id.localeCompare(b.id));
+  return all
+    .map(([, c]) => c)
+    .filter((c) => c.caseId === caseId)
+    .sort((a, b) => a.addedAt - b.addedAt || a.id.localeCompare(b.id));
+}
+
+/** Cells stored before cases existed, so they can be adopted by the first case. */
+export async function loadOrphanCells(): Promise<Cell[]> {
+  const all = await entries<string, Cell>(db().cells);
+  return all.map(([, c]) => c).filter((c) => !c.caseId);
 }
 
 export async function deleteCells(ids: string[]): Promise<void> {
@@ -70,7 +80,7 @@ export async function deleteCells(ids: string[]): Promise<void> {
   await delMany(ids, db().images);
 }
 
-export async function clearSession(): Promise<void> {
+export async function clearAll(): Promise<void> {
   await clear(db().cells);
   await clear(db().images);
 }

@@ -12,6 +12,7 @@ import * as db from '../storage/db.ts';
 import { PersistQueue } from '../storage/persistQueue.ts';
 import { requestPersistence } from '../storage/quota.ts';
 import { useApp } from './index.ts';
+import { openInitialCase, recordCaseEvent } from './caseActions.ts';
 import { activateInitial } from './modelActions.ts';
 
 const set = useApp.setState;
@@ -29,7 +30,7 @@ let currentSource: BundleSource | null = null;
 let abortController: AbortController | null = null;
 let queueRunning = false;
 
-function updateCells(changed: Cell[]): void {
+export function updateCells(changed: Cell[]): void {
   if (changed.length === 0) return;
   const cells = { ...get().cells };
   for (const c of changed) cells[c.id] = c;
@@ -49,14 +50,9 @@ async function restoreAndLoad(): Promise<void> {
   const settings = await db.loadMeta<BackendSettings>('backendSettings').catch(() => undefined);
   if (settings) set({ backendSettings: settings });
   const modelClasses = (await db.loadMeta<Record<string, string[]>>('modelClasses').catch(() => undefined)) ?? {};
-  const cells = await db.loadCells().catch(() => [] as Cell[]);
-  set({
-    cells: Object.fromEntries(cells.map((c) => [c.id, c])),
-    order: cells.map((c) => c.id),
-    modelClasses,
-    restored: true,
-    queuedCount: cells.filter((c) => c.status === 'queued').length,
-  });
+  set({ modelClasses });
+  await openInitialCase();
+  set({ restored: true });
   await activateInitial(self.location.search);
 }
 
@@ -95,11 +91,32 @@ export interface DroppedFile {
   path: string;
 }
 
+/** Shows a case's stored cells (and drops the previous case's from memory). */
+export async function showCaseCells(caseId: string): Promise<void> {
+  await persist.flush();
+  const cells = await db.loadCells(caseId).catch(() => [] as Cell[]);
+  set({
+    cells: Object.fromEntries(cells.map((c) => [c.id, c])),
+    order: cells.map((c) => c.id),
+    selectedId: null,
+    selection: [],
+    queuedCount: cells.filter((c) => c.status === 'queued').length,
+  });
+  void runQueue();
+}
+
 export async function addFiles(files: DroppedFile[]): Promise<void> {
   if (files.length === 0) return;
+  const activeCase = get().activeCase;
+  if (!activeCase) return;
+  if (activeCase.status === 'signed') {
+    set({ caseError: `Case ${activeCase.sampleId || ''} is signed and locked: unlock it (with a reason) to add cells.` });
+    return;
+  }
   const now = Date.now();
   const added: Cell[] = files.map((f, i) => ({
     id: crypto.randomUUID(),
+    caseId: activeCase.id,
     name: f.path || f.file.name,
     bytes: f.file.size,
     addedAt: now + i / 1000,
@@ -118,6 +135,7 @@ export async function addFiles(files: DroppedFile[]): Promise<void> {
     const chunk = added.slice(i, i + 200).map((c, j) => [c.id, files[i + j]!.file] as [string, Blob]);
     await db.saveImages(chunk).catch((e: Error) => set({ storageError: e.message }));
   }
+  void recordCaseEvent({ action: 'add-cells', detail: `${added.length} file(s)` });
   void runQueue();
 }
 
@@ -249,18 +267,39 @@ export function cancelJob(): void {
   abortController?.abort();
 }
 
+/** Deletes every cell of the open case (the case itself, its metadata and audit trail stay). */
 export async function clearSession(): Promise<void> {
+  if (get().activeCase?.status === 'signed') {
+    set({ caseError: 'This case is signed and locked: unlock it (with a reason) before deleting cells.' });
+    return;
+  }
   cancelJob();
-  persist.forget(get().order);
-  memoryBlobs.clear();
-  set({ cells: {}, order: [], selectedId: null, queuedCount: 0, lastRun: null });
-  await db.clearSession().catch((e: Error) => set({ storageError: e.message }));
+  const ids = get().order;
+  persist.forget(ids);
+  for (const id of ids) memoryBlobs.delete(id);
+  set({ cells: {}, order: [], selectedId: null, selection: [], queuedCount: 0, lastRun: null });
+  await db.deleteCells(ids).catch((e: Error) => set({ storageError: e.message }));
+  void recordCaseEvent({ action: 'delete-cells', detail: `${ids.length} cell(s)` });
+}
+
+/** Forgets a deleted case's cells everywhere (memory, pending writes, IndexedDB). */
+export async function deleteCaseCells(caseId: string): Promise<void> {
+  await persist.flush();
+  const cells = await db.loadCells(caseId).catch(() => [] as Cell[]);
+  const ids = cells.map((c) => c.id);
+  for (const id of ids) memoryBlobs.delete(id);
+  await db.deleteCells(ids);
+}
+
+/** Flushes pending cell writes (before export, switching case, or import). */
+export function flushCells(): Promise<void> {
+  return persist.flush();
 }
 
 function exportRows() {
   const { order, cells, model, modelClasses } = get();
   const classes = model?.classes ?? [];
-  const threshold = model?.manifest.unidentifiedThreshold ?? 0.5;
+  const threshold = effectiveThreshold();
   return order.map((id) => {
     const cell = cells[id]!;
     const cellClasses = cell.modelId ? modelClasses[cell.modelId] : undefined;
@@ -280,9 +319,16 @@ export function exportCsvText(): string {
   return toCsv(exportRows(), get().model?.classes ?? []);
 }
 
-export function exportJsonText(): string {
+/** The results document (same content as the CSV, plus model id/version). */
+export function resultsJson(): unknown {
   const m = get().model?.manifest;
-  return toJson(exportRows(), get().model?.classes ?? [], { id: m?.id ?? 'none', name: m?.name ?? 'none', version: m?.version ?? '' });
+  return JSON.parse(toJson(exportRows(), get().model?.classes ?? [], { id: m?.id ?? 'none', name: m?.name ?? 'none', version: m?.version ?? '' }));
+}
+
+/** The reviewer's threshold when set, else the active model's. */
+export function effectiveThreshold(): number {
+  const s = get();
+  return s.thresholdOverride ?? s.model?.manifest.unidentifiedThreshold ?? 0.5;
 }
 
 /** Image bytes for a thumbnail or the detail view: this tab's memory first, then IndexedDB. */

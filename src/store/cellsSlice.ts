@@ -19,5 +19,5 @@ export const createCellsSlice: StateCreator<AppState, [], [], CellsSlice> = (set
   selectedId: null,
   storageError: null,
   restored: false,
-  select: (selectedId) => set({ selectedId }),
+  select: (selectedId) => set({ selectedId, selection: selectedId ? [selectedId] : [] }),
 });

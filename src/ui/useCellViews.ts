@@ -12,7 +12,7 @@ export function useCellViews(): CellWithView[] {
   const order = useApp((s) => s.order);
   const cells = useApp((s) => s.cells);
   const modelClasses = useApp((s) => s.modelClasses);
-  const threshold = useApp((s) => s.model?.manifest.unidentifiedThreshold ?? 0.5);
+  const threshold = useApp((s) => s.thresholdOverride ?? s.model?.manifest.unidentifiedThreshold ?? 0.5);
   return useMemo(
     () =>
       order.flatMap((id) => {

@@ -1,10 +1,10 @@
 import { useApp } from '../../store/index.ts';
+import { selectCell } from '../../store/selection.ts';
 import type { CellWithView } from '../useCellViews.ts';
 import { useCellImageUrl } from '../useCellImageUrl.ts';
 
 export function CellDetail({ items }: { items: CellWithView[] }) {
   const selectedId = useApp((s) => s.selectedId);
-  const select = useApp((s) => s.select);
   const item = items.find((i) => i.cell.id === selectedId);
   const url = useCellImageUrl(selectedId ?? '');
   if (!item) return null;
@@ -13,7 +13,7 @@ export function CellDetail({ items }: { items: CellWithView[] }) {
     <section className="detail" aria-label="Cell detail" data-testid="cell-detail">
       <header>
         <h2>{cell.name}</h2>
-        <button type="button" aria-label="Close cell detail" onClick={() => select(null)}>
+        <button type="button" aria-label="Close cell detail" onClick={() => selectCell(null)}>
           ×
         </button>
       </header>

@@ -1,57 +1,89 @@
-import { useMemo } from 'react';
-import { differentialCounts } from '../../core/differential.ts';
-import { NO_CLASSES } from '../../store/selectors.ts';
-import { useApp } from '../../store/index.ts';
-import type { CellWithView } from '../useCellViews.ts';
+import type { WbcDifferential } from '../../core/wbcDifferential.ts';
 
-export function DifferentialTable({ items }: { items: CellWithView[] }) {
-  const classes = useApp((s) => s.model?.classes ?? NO_CLASSES);
-  const diff = useMemo(
-    () => differentialCounts(items.filter((i) => i.cell.status !== 'queued').map((i) => ({ className: i.cell.status === 'error' ? null : i.view.className })), classes),
-    [items, classes],
-  );
+const fmt = (v: number | null, d = 1): string => (v === null ? '—' : v.toFixed(d));
+
+/** White-cell differential (percentages over white cells only), other cells per 100 WBC, progress to target. */
+export function DifferentialTable({ diff, compact = false }: { diff: WbcDifferential; compact?: boolean }) {
+  const showAbs = diff.wbcCount !== null;
+  // The printed copy (compact) carries no test ids, so tests address the on-screen table only.
+  const tid = (id: string): string | undefined => (compact ? undefined : id);
   return (
-    <section className="differential" aria-labelledby="diff-title">
-      <h2 id="diff-title">Differential</h2>
-      <table data-testid="differential">
+    <section className="differential" aria-labelledby={compact ? undefined : 'diff-title'}>
+      {!compact && <h2 id="diff-title">Differential</h2>}
+      {!compact && (
+        <div className="target">
+          <progress max={diff.target} value={Math.min(diff.wbcTotal, diff.target)} aria-label="White cells counted towards the target" />
+          <span data-testid={tid("target-progress")}>
+            {diff.wbcTotal} / {diff.target} white cells{diff.targetReached ? ' — target reached' : ''}
+          </span>
+        </div>
+      )}
+      <table data-testid={tid("differential")}>
         <thead>
           <tr>
-            <th scope="col">Class</th>
+            <th scope="col">White cells</th>
             <th scope="col">Count</th>
             <th scope="col">%</th>
+            {showAbs && <th scope="col">×10⁹/L</th>}
           </tr>
         </thead>
         <tbody>
-          {diff.rows.map((r) => (
+          {diff.rows.flatMap((r) => [
             <tr key={r.className} data-class={r.className}>
               <th scope="row">{r.className}</th>
               <td>{r.count}</td>
               <td>{r.percentRounded.toFixed(1)}</td>
-            </tr>
-          ))}
+              {showAbs && <td>{fmt(r.absolute, 2)}</td>}
+            </tr>,
+            ...r.members.map((m) => (
+              <tr key={`${r.className}/${m.className}`} className="member" data-class={m.className}>
+                <th scope="row">  {m.className}</th>
+                <td>{m.count}</td>
+                <td>{m.percent.toFixed(1)}</td>
+                {showAbs && <td>{fmt(m.absolute, 2)}</td>}
+              </tr>
+            )),
+          ])}
         </tbody>
         <tfoot>
           <tr>
-            <th scope="row">Total classified</th>
-            <td data-testid="diff-total">{diff.classified}</td>
-            <td>{diff.classified ? '100.0' : '—'}</td>
+            <th scope="row">White cells</th>
+            <td data-testid={tid("diff-wbc")}>{diff.wbcTotal}</td>
+            <td>{diff.wbcTotal ? '100.0' : '—'}</td>
+            {showAbs && <td>{fmt(diff.wbcCount, 2)}</td>}
           </tr>
-          {diff.unidentified > 0 && (
-            <tr>
-              <th scope="row">Unidentified (not in %)</th>
-              <td data-testid="diff-unidentified">{diff.unidentified}</td>
-              <td />
-            </tr>
-          )}
-          {diff.errors > 0 && (
-            <tr>
-              <th scope="row">Could not classify</th>
-              <td>{diff.errors}</td>
-              <td />
-            </tr>
-          )}
         </tfoot>
       </table>
+      {diff.per100.length > 0 && (
+        <table data-testid={tid("per100")}>
+          <thead>
+            <tr>
+              <th scope="col">Other cells</th>
+              <th scope="col">Count</th>
+              <th scope="col">per 100 WBC</th>
+            </tr>
+          </thead>
+          <tbody>
+            {diff.per100.map((r) => (
+              <tr key={r.className} data-class={r.className}>
+                <th scope="row">{r.className}</th>
+                <td>{r.count}</td>
+                <td>{fmt(r.per100Wbc)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <p className="muted small">
+        Classified: <span data-testid={tid("diff-total")}>{diff.total - diff.unidentified - diff.errors - diff.queued}</span>
+        {diff.unidentified > 0 && (
+          <>
+            {' '}· Unidentified: <span data-testid={tid("diff-unidentified")}>{diff.unidentified}</span>
+          </>
+        )}
+        {diff.errors > 0 && <> · could not classify: {diff.errors}</>}
+        {diff.queued > 0 && <> · waiting: {diff.queued}</>}
+      </p>
     </section>
   );
 }

@@ -1,0 +1,76 @@
+import { useState } from 'react';
+import { createCase, deleteCase, exportCaseArchive, importCaseArchive, openCase } from '../../store/caseActions.ts';
+import { useApp } from '../../store/index.ts';
+import { download, stamp } from '../download.ts';
+
+/** Case list (search, open, delete with confirmation), new case, JSON export/import, print report. */
+export function CaseFiles() {
+  const cases = useApp((s) => s.cases);
+  const active = useApp((s) => s.activeCase);
+  const [query, setQuery] = useState('');
+  const [confirming, setConfirming] = useState<string | null>(null);
+  const q = query.trim().toLowerCase();
+  const shown = cases.filter((c) => !q || `${c.sampleId} ${c.operator} ${c.date} ${c.notes}`.toLowerCase().includes(q));
+  return (
+    <div className="casefiles">
+      <button type="button" onClick={() => void createCase()}>
+        New case
+      </button>
+      <button type="button" onClick={() => window.print()}>
+        Print report
+      </button>
+      <button
+        type="button"
+        onClick={() => void exportCaseArchive().then((text) => download(text, `case-${active?.sampleId || active?.id}-${stamp()}.json`, 'application/json'))}
+      >
+        Export case (JSON)
+      </button>
+      <label className="button button--secondary">
+        Import case…
+        <input
+          type="file"
+          accept=".json,application/json"
+          onChange={(e) => {
+            const f = e.currentTarget.files?.[0];
+            if (f) void importCaseArchive(f);
+            e.currentTarget.value = '';
+          }}
+        />
+      </label>
+      <details className="caselist">
+        <summary>Cases ({cases.length})</summary>
+        <label>
+          Search cases
+          <input type="search" value={query} onChange={(e) => setQuery(e.target.value)} />
+        </label>
+        <ul data-testid="case-list">
+          {shown.map((c) => (
+            <li key={c.id} data-case-id={c.id}>
+              <button type="button" disabled={c.id === active?.id} onClick={() => void openCase(c.id)}>
+                {c.id === active?.id ? 'Open: ' : 'Open '}
+                {c.sampleId || '(no sample ID)'}
+              </button>{' '}
+              <span className="muted">
+                {c.date} · {c.operator || '—'} · {c.status === 'signed' ? `signed by ${c.signedBy}` : 'open'}
+              </span>{' '}
+              {confirming === c.id ? (
+                <>
+                  <button type="button" className="button--danger" onClick={() => void deleteCase(c.id).then(() => setConfirming(null))}>
+                    Delete case {c.sampleId || c.id} and its cells
+                  </button>{' '}
+                  <button type="button" onClick={() => setConfirming(null)}>
+                    Keep
+                  </button>
+                </>
+              ) : (
+                <button type="button" onClick={() => setConfirming(c.id)}>
+                  Delete {c.sampleId || 'case'}
+                </button>
+              )}
+            </li>
+          ))}
+        </ul>
+      </details>
+    </div>
+  );
+}
