@@ -1,6 +1,7 @@
-import { defineConfig, type Plugin } from 'vite';
+import { defineConfig, loadEnv, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 import { VitePWA } from 'vite-plugin-pwa';
+import { buildCsp, parseOrigins } from './src/security/csp.ts';
 
 /**
  * Cross-origin isolation (COOP same-origin + COEP require-corp) makes SharedArrayBuffer available,
@@ -31,10 +32,34 @@ function crossOriginIsolation(): Plugin {
   };
 }
 
-export default defineConfig({
+/**
+ * Strict CSP for the built app: a <meta> tag in index.html (works on any host) and the full header
+ * on the preview server. Not in dev: Vite's dev server injects inline scripts for hot reload.
+ */
+function contentSecurityPolicy(modelOrigins: string[]): Plugin {
+  return {
+    name: 'content-security-policy',
+    apply: 'build',
+    transformIndexHtml: {
+      order: 'post',
+      handler: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: buildCsp(modelOrigins, { forMeta: true }) }, injectTo: 'head-prepend' }],
+    },
+    configurePreviewServer(server) {
+      server.middlewares.use((_req, res, next) => {
+        res.setHeader('Content-Security-Policy', buildCsp(modelOrigins));
+        next();
+      });
+    },
+  };
+}
+
+export default defineConfig(({ mode }) => {
+  const modelOrigins = parseOrigins(loadEnv(mode, process.cwd(), 'VITE_').VITE_MODEL_ORIGINS);
+  return {
   plugins: [
     react(),
     crossOriginIsolation(),
+    contentSecurityPolicy(modelOrigins),
     VitePWA({
       strategies: 'injectManifest',
       srcDir: 'src/sw',
@@ -72,4 +97,5 @@ export default defineConfig({
   // ORT-web locates its .wasm with `new URL(..., import.meta.url)`; pre-bundling would break that.
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   build: { target: 'es2022', sourcemap: true },
+  };
 });

@@ -2,7 +2,7 @@
  * The whole path a lab user takes: open → add real PBC crops → every cell classified in the worker →
  * differential adds up → Export CSV → reload restores the session → bad files get their own rows.
  */
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseCsv } from '../src/core/export.ts';

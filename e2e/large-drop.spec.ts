@@ -1,5 +1,5 @@
 /** A 2,000-file drop streams through the worker without freezing or losing files; Cancel keeps the rest. */
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures.ts';
 import sharp from 'sharp';
 import { AppPage, pbcFixtures } from './pages/AppPage.ts';
 

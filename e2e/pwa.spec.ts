@@ -3,7 +3,8 @@
  * that sends no headers, and imports/switches model bundles — refusing bad ones without touching the
  * active model or leaving half an import behind.
  */
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures.ts';
 import { parseCsv } from '../src/core/export.ts';
 import { AppPage, pbcFixtures } from './pages/AppPage.ts';
 import { CNN_DIR, importableTiny, readBundle, replaceFile, withManifest, zip, type BundleFiles } from './pages/bundles.ts';

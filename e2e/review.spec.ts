@@ -5,7 +5,8 @@
  * or critical accessibility problems. With SCREENSHOTS=1 each step is saved under docs/screenshots/.
  */
 import AxeBuilder from '@axe-core/playwright';
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures.ts';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';

@@ -2,7 +2,7 @@
  * Exercises the WebGPU code path on Chromium's SwiftShader adapter (software: correctness only, never timed).
  * Automatic choice must avoid the software adapter; forcing WebGPU must give the same classes as WASM.
  */
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures.ts';
 import { AppPage, pbcFixtures } from './pages/AppPage.ts';
 
 test('automatic choice skips a software adapter; forced WebGPU matches WASM', async ({ page }) => {

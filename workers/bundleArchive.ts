@@ -3,20 +3,19 @@
  * manifest.json) into a flat name → Blob map. Runs in a worker so unzipping a large encoder never
  * blocks the page.
  */
-import { unzip, type Unzipped } from 'fflate';
+import { unzipSync, type Unzipped } from 'fflate';
 import { BundleError, validateManifest } from '../src/core/manifest.ts';
 
 import type { BundleOffer } from '../src/inference/types.ts';
 
-function unzipAsync(data: Uint8Array): Promise<Unzipped> {
-  return new Promise((resolve, reject) => unzip(data, (err, out) => (err ? reject(err) : resolve(out))));
-}
 
 /** Zips often wrap the bundle in a folder: take the folder that holds manifest.json as the root. */
 async function filesFromZip(zip: Blob, name: string): Promise<Record<string, Blob>> {
   let entries: Unzipped;
   try {
-    entries = await unzipAsync(new Uint8Array(await zip.arrayBuffer()));
+    // Synchronous on purpose: we are already off the main thread, and fflate's async mode would
+    // spawn blob: workers, which the app's CSP forbids.
+    entries = unzipSync(new Uint8Array(await zip.arrayBuffer()));
   } catch (e) {
     throw new BundleError(`${name} is not a readable .zip file (${(e as Error).message}).`, name);
   }

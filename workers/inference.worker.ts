@@ -2,4 +2,16 @@
 import * as Comlink from 'comlink';
 import { InferenceEngine } from './engine.ts';
 
-Comlink.expose(new InferenceEngine());
+class InferenceWorker extends InferenceEngine {
+  /** Holds a Web Lock until this worker dies, so the page notices any kind of death (see client.ts). */
+  holdLifeline(name: string): Promise<void> {
+    return new Promise((resolve) => {
+      void navigator.locks.request(name, () => {
+        resolve();
+        return new Promise<never>(() => {});
+      });
+    });
+  }
+}
+
+Comlink.expose(new InferenceWorker());

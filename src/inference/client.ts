@@ -29,15 +29,36 @@ export class InferenceClient {
       this.crashReject = reject;
     });
     this.crashed.catch(() => {});
-    worker.addEventListener('error', (ev) => {
-      const message = `The inference worker stopped: ${ev.message || 'unknown error (out of memory?)'}`;
+    const died = (message: string): void => {
+      if (this.worker !== worker) return; // terminated on purpose, or already handled
       this.crashReject?.(new WorkerCrashedError(message));
       this.terminate();
       this.onCrash?.(message);
-    });
+    };
+    worker.addEventListener('error', (ev) => died(`The inference worker stopped: ${ev.message || 'unknown error'}.`));
     this.worker = worker;
     this.remote = Comlink.wrap<InferenceWorkerApi>(worker);
+    this.watchLifeline(died);
     return this.remote;
+  }
+
+  /**
+   * A worker that dies without an error event (out of memory, a killed process, `close()`) would
+   * leave every call pending forever. The worker holds a Web Lock for its whole life; the lock is
+   * granted to us only once the worker is gone, whatever killed it.
+   */
+  private watchLifeline(died: (message: string) => void): void {
+    const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+    if (!locks || !this.remote) return;
+    const name = `dinobloom-inference-alive-${crypto.randomUUID()}`;
+    void this.remote
+      .holdLifeline(name)
+      .then(() =>
+        locks.request(name, () => {
+          died('The inference worker stopped unexpectedly (out of memory, a WebAssembly error, or the browser ended it).');
+        }),
+      )
+      .catch(() => {});
   }
 
   /** Races a worker call against the worker dying, so callers never wait forever. */

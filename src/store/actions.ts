@@ -18,8 +18,21 @@ import { activateInitial } from './modelActions.ts';
 const set = useApp.setState;
 const get = useApp.getState;
 
+/**
+ * A worker that dies (out of memory, a WASM trap, a killed process) is replaced at once: the user
+ * is told, a fresh worker reloads the model, and the queue resumes from the first cell that has no
+ * result — cells already classified keep theirs, so none is lost or classified twice.
+ */
+let recovering: Promise<void> | null = null;
 const client = new InferenceClient((message) => {
-  set({ modelStatus: 'error', modelError: message });
+  set({ modelStatus: 'loading', modelError: `${message} Restarting it and reloading the model…` });
+  recovering = (async () => {
+    if (currentSource) await loadModelQuietly(currentSource);
+    if (get().modelStatus === 'ready') {
+      set({ modelError: `${message} A new worker took over; classification resumed where it stopped.` });
+      void runQueue();
+    }
+  })();
 });
 
 const persist = new PersistQueue((e) => set({ storageError: e.message }));
@@ -217,8 +230,7 @@ export async function runQueue(): Promise<void> {
           const cell = get().cells[first]!;
           updateCells([{ ...cell, status: 'error', error: { reason: 'worker-crash', message: 'This image made the inference worker crash twice; skipped.' } }]);
         }
-        set({ modelError: `${e.message} — restarted the worker and resumed.` });
-        await loadModelQuietly(currentSource);
+        await recovering;
         if (get().modelStatus !== 'ready') break;
       }
     }

@@ -6,6 +6,8 @@
 import { BUILTIN_MODELS, builtinUrl, DEFAULT_MODEL_ID } from '../config.ts';
 import { InferenceClient } from '../inference/client.ts';
 import type { BundleOffer, BundleSource } from '../inference/types.ts';
+import { isAllowedModelUrl, refusedModelUrlMessage } from '../security/csp.ts';
+import { MODEL_ORIGINS } from '../security/modelOrigins.ts';
 import { deleteBundle, getBundle, listBundles, readBundleFiles, saveBundle } from '../storage/bundles.ts';
 import * as db from '../storage/db.ts';
 import { loadModel } from './actions.ts';
@@ -62,6 +64,10 @@ export async function activateInitial(search: string): Promise<void> {
 }
 
 export async function importBundle(offer: BundleOffer): Promise<boolean> {
+  if (offer.kind === 'url' && !isAllowedModelUrl(offer.manifestUrl, location.origin, MODEL_ORIGINS)) {
+    set({ importError: `Import refused: ${refusedModelUrlMessage(offer.manifestUrl, location.origin, MODEL_ORIGINS)} The active model was not changed.` });
+    return false;
+  }
   set({ importing: { progress: null }, importError: null, importMessage: null });
   try {
     const { manifest, files } = await InferenceClient.prepareImport(offer, (progress) => set({ importing: { progress } }));

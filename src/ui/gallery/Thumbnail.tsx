@@ -1,4 +1,4 @@
-import { memo } from 'react';
+import { memo, useRef } from 'react';
 import { CELL_DRAG_TYPE } from '../review/reviewClasses.ts';
 import type { CellWithView } from '../useCellViews.ts';
 import { useCellImageUrl } from '../useCellImageUrl.ts';
@@ -13,13 +13,15 @@ interface Props {
 }
 
 export const Thumbnail = memo(function Thumbnail({ item, selected, focused, draggable, onSelect, dragIds }: Props) {
-  const url = useCellImageUrl(item.cell.id);
+  const ref = useRef<HTMLButtonElement>(null);
+  const url = useCellImageUrl(item.cell.id, ref);
   const { cell, view } = item;
   const reviewed = cell.userClass !== null;
   const label = `${cell.name}: ${view.className ?? 'waiting'}${view.confidence !== null ? `, ${(view.confidence * 100).toFixed(0)} %` : ''}${reviewed ? `, reviewed (model said ${view.predictedClass ?? '—'})` : ''}`;
   return (
     <li>
       <button
+        ref={ref}
         type="button"
         className={`thumb${selected ? ' thumb--selected' : ''}${reviewed ? ' thumb--reviewed' : ''}`}
         aria-label={label}
