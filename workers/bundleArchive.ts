@@ -4,7 +4,8 @@
  * blocks the page.
  */
 import { unzipSync, type Unzipped } from 'fflate';
-import { BundleError, validateManifest } from '../src/core/manifest.ts';
+import { BundleError } from '../src/core/manifest.ts';
+import { fetchWithProgress, parseManifestText } from './bundleReader.ts';
 
 import type { BundleOffer } from '../src/inference/types.ts';
 
@@ -51,34 +52,12 @@ async function filesFromUrl(manifestUrl: string, onProgress?: (file: string, loa
     return res;
   };
   const manifestText = await (await get(url, 'manifest.json')).text();
-  let json: unknown;
-  try {
-    json = JSON.parse(manifestText);
-  } catch {
-    throw new BundleError('manifest.json is not valid JSON.', 'manifest.json');
-  }
-  const checked = validateManifest(json);
-  if (!checked.ok) throw new BundleError(`manifest.json is invalid: ${checked.errors.join('; ')}`, 'manifest.json');
-  const m = checked.manifest;
+  const m = parseManifestText(manifestText);
   const out: Record<string, Blob> = { 'manifest.json': new Blob([manifestText], { type: 'application/json' }) };
   const wanted = [...m.encoder.variants.map((v) => ({ file: v.file, bytes: v.bytes })), ...(m.head ? [{ file: m.head.file, bytes: m.head.bytes }] : [])];
   for (const w of wanted) {
-    const res = await get(new URL(w.file, url), w.file);
-    const reader = res.body?.getReader();
-    if (!reader) {
-      out[w.file] = await res.blob();
-      continue;
-    }
-    const chunks: Uint8Array[] = [];
-    let loaded = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      loaded += value.length;
-      onProgress?.(w.file, loaded, w.bytes);
-    }
-    out[w.file] = new Blob(chunks as BlobPart[]);
+    const data = await fetchWithProgress(new URL(w.file, url).href, w.file, w.bytes, (p) => onProgress?.(w.file, p.loaded ?? 0, w.bytes));
+    out[w.file] = new Blob([data.slice().buffer]);
   }
   return out;
 }

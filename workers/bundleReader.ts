@@ -15,7 +15,7 @@ export interface BundleFiles {
   evict(file: string, sha256: string): Promise<boolean>;
 }
 
-async function fetchWithProgress(url: string, file: string, expected: number, onProgress?: (p: LoadProgress) => void): Promise<Uint8Array> {
+export async function fetchWithProgress(url: string, file: string, expected: number, onProgress?: (p: LoadProgress) => void): Promise<Uint8Array> {
   let res: Response;
   try {
     res = await fetch(url);
@@ -77,6 +77,19 @@ async function fetchManifestText(base: string): Promise<string> {
   }
 }
 
+/** JSON-parse and validate a manifest, with errors that name manifest.json. */
+export function parseManifestText(text: string): BundleManifest {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new BundleError('manifest.json is not valid JSON.', 'manifest.json');
+  }
+  const checked = validateManifest(json);
+  if (!checked.ok) throw new BundleError(`manifest.json is invalid: ${checked.errors.join('; ')}`, 'manifest.json');
+  return checked.manifest;
+}
+
 export async function openBundle(source: BundleSource): Promise<BundleFiles> {
   let manifestText: string;
   if (source.kind === 'url') {
@@ -87,15 +100,7 @@ export async function openBundle(source: BundleSource): Promise<BundleFiles> {
     if (!m) throw new BundleError('The bundle has no manifest.json.', 'manifest.json');
     manifestText = await m.text();
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(manifestText);
-  } catch {
-    throw new BundleError('manifest.json is not valid JSON.', 'manifest.json');
-  }
-  const checked = validateManifest(json);
-  if (!checked.ok) throw new BundleError(`manifest.json is invalid: ${checked.errors.join('; ')}`, 'manifest.json');
-  const manifest = checked.manifest;
+  const manifest = parseManifestText(manifestText);
 
   const servedFromCache = new Set<string>();
   return {

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { addFiles } from '../../store/actions.ts';
+import { FilePickerButton } from '../FilePickerButton.tsx';
 import { collectDropped, fromClipboard, fromFileList } from './collectFiles.ts';
 
 /** Page-wide drop target + paste handler + the "Add cell images" file input (and a folder input). */
@@ -55,31 +56,8 @@ export function DropZone() {
         Images never leave this computer.
       </p>
       <div className="dropzone__inputs">
-        <label className="button">
-          Add cell images
-          <input
-            type="file"
-            multiple
-            accept="image/*"
-            onChange={(e) => {
-              void addFiles(fromFileList(e.currentTarget.files));
-              e.currentTarget.value = '';
-            }}
-          />
-        </label>
-        <label className="button button--secondary">
-          Add a folder
-          <input
-            type="file"
-            multiple
-            // @ts-expect-error non-standard but universally supported folder picker
-            webkitdirectory=""
-            onChange={(e) => {
-              void addFiles(fromFileList(e.currentTarget.files));
-              e.currentTarget.value = '';
-            }}
-          />
-        </label>
+        <FilePickerButton label="Add cell images" multiple accept="image/*" onFiles={(f) => void addFiles(fromFileList(f))} />
+        <FilePickerButton label="Add a folder" folder secondary onFiles={(f) => void addFiles(fromFileList(f))} />
       </div>
     </section>
   );

@@ -3,6 +3,7 @@ import { BUILTIN_MODELS, DEFAULT_MODEL_ID } from '../../config.ts';
 import { activate, importBundle, removeBundle } from '../../store/modelActions.ts';
 import { useApp } from '../../store/index.ts';
 import { formatBytes } from '../../storage/quota.ts';
+import { FilePickerButton } from '../FilePickerButton.tsx';
 import { OfficialWeightsSteps } from './OfficialWeightsSteps.tsx';
 import { StoragePanel } from './StoragePanel.tsx';
 
@@ -11,9 +12,9 @@ const BUILTIN_NOTES: Record<string, string> = {
   'test-tiny-dinov2': 'random weights, for tests only',
 };
 
-function folderFiles(list: FileList | null): Record<string, Blob> {
+function folderFiles(list: FileList): Record<string, Blob> {
   const files: Record<string, Blob> = {};
-  for (const f of [...(list ?? [])]) files[f.name] = f;
+  for (const f of [...list]) files[f.name] = f;
   return files;
 }
 
@@ -94,31 +95,16 @@ export function ModelManager() {
       >
         Drop a bundle's files or its .zip here, or:
         <div className="dropzone__inputs">
-          <label className="button button--secondary">
-            Import bundle folder…
-            <input
-              type="file"
-              multiple
-              // @ts-expect-error non-standard but universally supported folder picker
-              webkitdirectory=""
-              onChange={(e) => {
-                void importBundle({ kind: 'files', files: folderFiles(e.currentTarget.files) });
-                e.currentTarget.value = '';
-              }}
-            />
-          </label>
-          <label className="button button--secondary">
-            Import .zip…
-            <input
-              type="file"
-              accept=".zip,application/zip"
-              onChange={(e) => {
-                const zip = e.currentTarget.files?.[0];
-                if (zip) void importBundle({ kind: 'zip', zip, name: zip.name });
-                e.currentTarget.value = '';
-              }}
-            />
-          </label>
+          <FilePickerButton label="Import bundle folder…" folder secondary onFiles={(f) => void importBundle({ kind: 'files', files: folderFiles(f) })} />
+          <FilePickerButton
+            label="Import .zip…"
+            accept=".zip,application/zip"
+            secondary
+            onFiles={(f) => {
+              const zip = f[0];
+              if (zip) void importBundle({ kind: 'zip', zip, name: zip.name });
+            }}
+          />
         </div>
         <form
           className="url-import"

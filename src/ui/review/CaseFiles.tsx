@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { createCase, deleteCase, exportCaseArchive, importCaseArchive, openCase } from '../../store/caseActions.ts';
 import { useApp } from '../../store/index.ts';
 import { download, stamp } from '../download.ts';
+import { FilePickerButton } from '../FilePickerButton.tsx';
 
 /** Case list (search, open, delete with confirmation), new case, JSON export/import, print report. */
 export function CaseFiles() {
@@ -25,18 +26,14 @@ export function CaseFiles() {
       >
         Export case (JSON)
       </button>
-      <label className="button button--secondary">
-        Import case…
-        <input
-          type="file"
-          accept=".json,application/json"
-          onChange={(e) => {
-            const f = e.currentTarget.files?.[0];
-            if (f) void importCaseArchive(f);
-            e.currentTarget.value = '';
-          }}
-        />
-      </label>
+      <FilePickerButton
+        label="Import case…"
+        accept=".json,application/json"
+        secondary
+        onFiles={(f) => {
+          if (f[0]) void importCaseArchive(f[0]);
+        }}
+      />
       <details className="caselist">
         <summary>Cases ({cases.length})</summary>
         <label>
