@@ -231,7 +231,26 @@ export function listDataset(root: string, limit?: number): Dataset {
  * CMYK converted to sRGB. (PIL's plain `Image.open(...).convert('RGB')` ignores EXIF orientation;
  * PBC crops carry none, so this only matters for phone pictures.)
  */
+/**
+ * CMYK JPEGs the way PIL converts them (its plain formula, not a colour profile), so the Node
+ * pipeline stays equal to the Python reference; sharp's default would go through an ICC profile.
+ */
+async function decodeCmykLikePil(path: string | Buffer): Promise<RasterImage> {
+  const { data, info } = await sharp(path).rotate().pipelineColourspace('cmyk').toColourspace('cmyk').raw().toBuffer({ resolveWithObject: true });
+  const n = info.width * info.height;
+  const out = new Uint8Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    const nk = 255 - data[i * 4 + 3]!;
+    for (let c = 0; c < 3; c++) {
+      const t = data[i * 4 + c]! * nk + 128;
+      out[i * 3 + c] = Math.min(255, Math.max(0, nk - (((t >> 8) + t) >> 8)));
+    }
+  }
+  return { width: info.width, height: info.height, channels: 3, data: out };
+}
+
 export async function decodeImage(path: string | Buffer): Promise<RasterImage> {
+  if ((await sharp(path).metadata()).space === 'cmyk') return decodeCmykLikePil(path);
   const { data, info } = await sharp(path, { failOn: 'error' })
     .rotate()
     .toColourspace('srgb')
