@@ -64,7 +64,11 @@ def main() -> None:
     with torch.no_grad():
         ref = enc(torch.from_numpy(check)).numpy()
 
+    # The model card is written by hand from `npm run evaluate`; keep it across re-exports.
+    card = (out / "MODEL_CARD.md").read_text() if (out / "MODEL_CARD.md").exists() else None
     with bundle.staged_bundle_dir(out, overwrite=True) as d:
+        if card is not None:
+            (d / "MODEL_CARD.md").write_text(card)
         fp32 = bundle.export_onnx(enc, d / "encoder.fp32.onnx", torch.from_numpy(check[:2]))
         int8 = bundle.quantize_int8(fp32, d / "encoder.int8.onnx", mode="static", per_channel=True,
                                     op_types=("Conv",), calibration=[calib[i:i + 32] for i in range(0, len(calib), 32)],
