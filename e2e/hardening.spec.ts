@@ -38,7 +38,7 @@ test('the inference worker killed mid-batch is replaced and the run resumes: no 
   await expect(page.getByTestId('model-error')).toContainText('stopped unexpectedly', { timeout: 60_000 });
   await app.waitForIdle();
   await expect(page.getByTestId('model-error')).toContainText('resumed where it stopped');
-  expect(await app.differentialTotal()).toBe(300);
+  expect(await app.resultCount()).toBe(300);
   // The run's counter adds one per result: exactly 300 means no cell was classified twice.
   await expect(page.getByTestId('last-run')).toContainText(/^Last run: 300 cells/);
   const csv = parseCsv(await app.exportCsv()).filter((r) => r.length > 1).slice(1);

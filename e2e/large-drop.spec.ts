@@ -18,7 +18,7 @@ test('2,010 files in one drop: every good one classified, every bad one its own 
   await expect(page.getByTestId('progress-text')).toBeVisible();
   await app.waitForIdle();
   await expect(app.errorRows()).toHaveCount(10, { timeout: 120_000 });
-  expect(await app.differentialTotal()).toBe(2000);
+  expect(await app.resultCount()).toBe(2000);
 });
 
 test('Cancel stops the run and keeps the remaining cells waiting; they can be resumed', async ({ page }) => {
@@ -30,9 +30,9 @@ test('Cancel stops the run and keeps the remaining cells waiting; they can be re
   await page.getByRole('button', { name: 'Cancel' }).click();
   const resume = page.getByRole('button', { name: /^Classify \d+ waiting cells?$/ });
   await expect(resume).toBeVisible();
-  const done = await app.differentialTotal();
+  const done = await app.resultCount();
   expect(done).toBeLessThan(400);
   await resume.click();
   await app.waitForIdle();
-  expect(await app.differentialTotal()).toBe(400);
+  expect(await app.resultCount()).toBe(400);
 });

@@ -3,25 +3,9 @@
  * Automatic choice must avoid the software adapter; forced WebGPU (fp32 variant) must give the same
  * probabilities as native onnxruntime on the same fp32 file with the app's own preprocessing.
  */
-import path from 'node:path';
-import { applyHead } from '../src/core/head.ts';
-import { preprocess } from '../src/core/preprocess.ts';
-import { decodeImage, loadEncoder, loadHead, runEncoder } from '../tools/cli/lib.ts';
 import { expect, test } from './fixtures.ts';
 import { AppPage, pbcFixtures } from './pages/AppPage.ts';
-
-const TINY = path.resolve(import.meta.dirname, '../public/models/test-tiny-dinov2');
-
-async function nativeFp32(files: string[]): Promise<Map<string, Record<string, number>>> {
-  const enc = await loadEncoder(TINY, { precision: 'fp32', threads: 1 });
-  const head = await loadHead(TINY, enc.manifest);
-  const per = 3 * enc.spec.size * enc.spec.size;
-  const input = new Float32Array(files.length * per);
-  for (const [i, f] of files.entries()) preprocess(await decodeImage(f), enc.spec, input, i * per);
-  const probs = applyHead(head, await runEncoder(enc, input, files.length), files.length);
-  const C = head.classes.length;
-  return new Map(files.map((f, i) => [path.basename(f), Object.fromEntries(head.classes.map((c, j) => [c, probs[i * C + j]!]))]));
-}
+import { nativeModel, TINY_BUNDLE } from './pages/reference.ts';
 
 test('automatic choice skips a software adapter; forced WebGPU matches native onnxruntime', async ({ page }) => {
   test.setTimeout(600_000);
@@ -40,7 +24,7 @@ test('automatic choice skips a software adapter; forced WebGPU matches native on
   await app.waitForIdle();
   const gpu = JSON.parse(await app.exportJson()).rows as { file: string; probabilities: Record<string, number> }[];
   expect(gpu).toHaveLength(3);
-  const ref = await nativeFp32(files);
+  const ref = await (await nativeModel(TINY_BUNDLE, 'fp32')).predictFiles(files);
   for (const g of gpu) {
     const r = ref.get(g.file)!;
     // fp32 on both sides; different kernels (GPU shaders vs MLAS) agree to ~1e-5 on logits.

@@ -63,6 +63,12 @@ export class AppPage {
     return this.page.getByTestId('error-row');
   }
 
+  /** Cells with a result (classified or Unidentified): every thumbnail outside "Waiting". */
+  async resultCount(): Promise<number> {
+    return this.thumbnails().count();
+  }
+
+  /** Cells with a class (Unidentified excluded), as the differential counts them. */
   async differentialTotal(): Promise<number> {
     return Number(await this.page.getByTestId('diff-total').textContent());
   }
