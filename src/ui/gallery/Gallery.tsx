@@ -31,8 +31,14 @@ export function Gallery({ items }: { items: CellWithView[] }) {
 
   const visibleOrder = useMemo(() => groups.flatMap((g) => g.items.map((i) => i.cell.id)), [groups]);
   const selected = useMemo(() => new Set(selection), [selection]);
-  const onSelect = useCallback((id: string, mode: 'replace' | 'toggle' | 'range') => selectCell(id, mode, visibleOrder), [visibleOrder]);
-  const dragIds = useCallback((id: string) => (selected.has(id) ? [...selected] : [id]), [selected]);
+  // Stable callbacks (read the latest order/selection through refs) so memoised thumbnails only
+  // re-render when their own cell changes.
+  const orderRef = useRef(visibleOrder);
+  orderRef.current = visibleOrder;
+  const selectedRef = useRef(selected);
+  selectedRef.current = selected;
+  const onSelect = useCallback((id: string, mode: 'replace' | 'toggle' | 'range') => selectCell(id, mode, orderRef.current), []);
+  const dragIds = useCallback((id: string) => (selectedRef.current.has(id) ? [...selectedRef.current] : [id]), []);
 
   /** Arrow keys move through the gallery as it is laid out on screen (rows wrap across groups). */
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>): void => {
