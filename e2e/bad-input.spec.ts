@@ -51,14 +51,6 @@ const LEVEL_DIFFERENCE: Record<string, string> = {
   'cell.avif':
     'the Node reference decodes AVIF with libheif (sharp); PIL and Chromium use libavif, whose 4:2:0 chroma upsampling differs (mean 0.5 level)',
 };
-/**
- * Known app bug, tested on its own with test.fail() below: the worker reads pixels through a 2D canvas,
- * which stores premultiplied alpha, so fully transparent pixels come back black and partly
- * transparent ones lose precision, while PIL's convert('RGB') keeps the stored colour.
- */
-const KNOWN_BUG: Record<string, string> = {
-  'alpha-cutout.png': 'transparent pixels read back as black through the premultiplied 2D canvas',
-};
 
 // ---- reference decoding -------------------------------------------------------------------------
 
@@ -181,7 +173,6 @@ test('bad-input corpus: every file gets its expected outcome; decodable ones mat
     const diff = maxAbsDiff(got, want);
     const tol = c.name in LEVEL_DIFFERENCE ? TOL_LEVEL : TOL_EXACT;
     report.push(`${c.name.padEnd(34)} ref ${ref.classes[argmax(want)]!.padEnd(12)} ${Math.max(...want).toFixed(3)}  app ${ref.classes[argmax(got)]!.padEnd(12)} |Δp|max ${diff.toExponential(2)}`);
-    if (c.name in KNOWN_BUG) return; // classified is all that holds today; see the test.fail() test below
     if (tol === TOL_EXACT) worstExact = Math.max(worstExact, diff);
     expect.soft(diff, `${c.name}: probabilities differ from the reference`).toBeLessThanOrEqual(tol);
     // Same class, unless the reference itself has a near tie within the tolerance.
@@ -227,10 +218,8 @@ test('bad-input corpus: every file gets its expected outcome; decodable ones mat
 });
 
 test('alpha PNG keeps the colour under transparent pixels, as PIL convert("RGB") does', async ({ page }) => {
-  // Fails today: workers/decode.ts reads pixels through a premultiplied 2D canvas (see KNOWN_BUG and
-  // e2e/fixtures/bad/README.md). When the worker reads unpremultiplied pixels this passes: remove
-  // test.fail() and the KNOWN_BUG entry then.
-  test.fail();
+  // A 2D canvas premultiplies alpha (transparent pixels would come back black); PNGs with alpha are
+  // decoded by fast-png in the worker instead (workers/pngAlpha.ts), giving PIL's pixels exactly.
   const file = 'alpha-cutout.png';
   const app = new AppPage(page);
   await app.open();

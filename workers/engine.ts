@@ -1,29 +1,69 @@
 /**
  * The inference engine that lives in the worker: onnxruntime-web session + linear head.
- * ORT-web is imported here and nowhere else (one build: the default bundle with WASM + WebGPU).
+ * ORT-web is imported here and nowhere else, lazily and in one of two builds: the plain CPU build
+ * (`onnxruntime-web/wasm`, 14 MB .wasm) for the WASM backend — smaller to fetch and compile and faster
+ * than the JSEP build — and the default JSEP build (`onnxruntime-web`, WASM + WebGPU) only when a
+ * session runs on WebGPU. Backend, WASM threads and batch size come from an on-device calibration
+ * (src/inference/calibration.ts) made at a model's first load and cached.
  */
-import * as ort from 'onnxruntime-web';
-import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
-import { chooseBackend, type BackendSettings, type EnvironmentFacts, type GpuFacts } from '../src/core/backend.ts';
+import type * as OrtModule from 'onnxruntime-web';
+import { autoThreads, chooseBackend, isSoftwareAdapter, type BackendChoice, type BackendName, type BackendSettings, type EnvironmentFacts, type GpuFacts } from '../src/core/backend.ts';
 import { applyHead, parseHeadJson, type LinearHead } from '../src/core/head.ts';
-import { BundleError, pickVariant, type BundleManifest } from '../src/core/manifest.ts';
+import { BundleError, pickVariant, type BundleManifest, type EncoderVariant } from '../src/core/manifest.ts';
 import { checkModelIo } from '../src/core/modelIo.ts';
 import { preprocess } from '../src/core/preprocess.ts';
+import {
+  CALIBRATION_VERSION, calibrationCandidates, calibrationKey, describeChoice, loadCalibration, loadOverride, loadThreadsHint, measureCandidates, pickBest,
+  saveCalibration, saveThreadsHint, threadsHintKey,
+  type Candidate, type CalibrationRecord, type Trial,
+} from '../src/inference/calibration.ts';
 import type {
-  BatchReport, BundleOffer, BundleSource, CellInput, CellOutcome, ClassifySummary, InferenceWorkerApi, LoadedModel, LoadProgress, StageTimings,
+  BatchReport, BundleOffer, BundleSource, CalibrationInfo, CellInput, CellOutcome, ClassifySummary, InferenceWorkerApi, LoadedModel, LoadProgress, StageTimings,
 } from '../src/inference/types.ts';
 import { offerToFiles } from './bundleArchive.ts';
 import { openBundle, readVerified } from './bundleReader.ts';
 import { decodeCell } from './decode.ts';
+import type { DecodeReply, DecodeRequest } from './decode.worker.ts';
+import type { CalibrateReply, CalibrateRequest } from './calibrate.worker.ts';
+import { buildFor, loadedBuilds, loadOrt, ortThreadsOf, sessionOptions, startOrt, syntheticRunner, type Ort, type OrtBuild } from './ort.ts';
 
-// The .wasm is emitted by Vite and served by the app itself — never a CDN.
-ort.env.wasm.wasmPaths = { wasm: wasmUrl };
-ort.env.wasm.proxy = false;
+/** User-timing marks of the load phases (read by the benchmark); cleared at each load. */
+function mark(name: string): void {
+  if (name === 'load:start') performance.clearMarks();
+  performance.mark(name);
+}
 
 const zeroTimings = (): StageTimings => ({ decodeMs: 0, resizeMs: 0, inferenceMs: 0, headMs: 0 });
 const addTimings = (a: StageTimings, b: StageTimings): void => {
   a.decodeMs += b.decodeMs; a.resizeMs += b.resizeMs; a.inferenceMs += b.inferenceMs; a.headMs += b.headMs;
+  a.waitMs = (a.waitMs ?? 0) + (b.waitMs ?? 0);
 };
+
+/**
+ * Cumulative counters on the worker's global scope, read by `npm run bench` (Playwright
+ * `worker.evaluate(() => self.__dinobloomStats)`). Plain numbers, bounded size.
+ */
+export interface EngineStats {
+  jobs: number;
+  cells: number;
+  batches: number;
+  /** wall time spent inside classify() */
+  busyMs: number;
+  timings: StageTimings;
+  batchSize: number;
+  overlapDecode: boolean;
+  ortBuild: OrtBuild | null;
+  calibration: CalibrationInfo | null;
+  /** when the last job ended (performance.timeOrigin + now, i.e. ms since the epoch) */
+  lastBatchEndEpochMs: number;
+  /** when each batch ended, epoch ms, for the last 2,000 batches */
+  batchEndsEpochMs: number[];
+}
+const stats: EngineStats = {
+  jobs: 0, cells: 0, batches: 0, busyMs: 0, timings: { ...zeroTimings(), waitMs: 0 }, batchSize: 0, overlapDecode: true, ortBuild: null, calibration: null,
+  lastBatchEndEpochMs: 0, batchEndsEpochMs: [],
+};
+(self as unknown as { __dinobloomStats: EngineStats }).__dinobloomStats = stats;
 
 async function gpuFacts(): Promise<GpuFacts | null> {
   const gpu = (self.navigator as Navigator & { gpu?: GPU }).gpu;
@@ -46,13 +86,139 @@ async function gpuFacts(): Promise<GpuFacts | null> {
   }
 }
 
-export class InferenceEngine implements InferenceWorkerApi {
-  private session: ort.InferenceSession | null = null;
+/** One calibration candidate held in a short-lived worker of its own (workers/calibrate.worker.ts). */
+class CandidateWorker {
+  private readonly worker = new Worker(new URL('./calibrate.worker.ts', import.meta.url), { type: 'module', name: 'calibrate' });
+  private readonly queue: { resolve: (r: CalibrateReply) => void }[] = [];
+  private failed: Error | null = null;
+
+  constructor(readonly candidate: Candidate) {
+    this.worker.onmessage = (e: MessageEvent<CalibrateReply>) => this.queue.shift()?.resolve(e.data);
+    this.worker.onerror = (e) => {
+      this.failed = new Error(e.message || 'calibration worker failed');
+      for (const q of this.queue.splice(0)) q.resolve({ ok: false, error: this.failed.message });
+    };
+  }
+
+  private request(msg: CalibrateRequest): Promise<number> {
+    if (this.failed) return Promise.reject(this.failed);
+    return new Promise<CalibrateReply>((resolve) => {
+      this.queue.push({ resolve });
+      this.worker.postMessage(msg);
+    }).then((r) => {
+      if (!r.ok) throw new Error(r.error);
+      return r.ms ?? 0;
+    });
+  }
+
+  init(model: Blob, input: { name: string; size: number }): Promise<number> {
+    return this.request({ type: 'init', model, backend: this.candidate.backend, threads: this.candidate.threads, inputName: input.name, size: input.size });
+  }
+
+  run(n: number): Promise<number> {
+    return this.request({ type: 'run', n });
+  }
+
+  terminate(): void {
+    this.worker.terminate();
+  }
+}
+
+/**
+ * Decode + resize cost of one typical cell on this device: a 360 × 360 JPEG (the size of a PBC crop)
+ * drawn here, decoded and preprocessed like a real cell; best of three.
+ */
+async function measurePrep(input: { size: number; mean: number[]; std: number[] }): Promise<number> {
+  const canvas = new OffscreenCanvas(360, 360);
+  const ctx = canvas.getContext('2d')!;
+  const g = ctx.createRadialGradient(180, 180, 20, 180, 180, 200);
+  g.addColorStop(0, '#6b3d8f');
+  g.addColorStop(0.5, '#c48db0');
+  g.addColorStop(1, '#f1dce4');
+  ctx.fillStyle = g;
+  ctx.fillRect(0, 0, 360, 360);
+  for (let i = 0; i < 400; i++) {
+    ctx.fillStyle = `rgba(${(i * 37) % 255}, ${(i * 91) % 255}, ${(i * 53) % 255}, 0.3)`;
+    ctx.fillRect((i * 97) % 360, (i * 61) % 360, 6 + (i % 9), 6 + (i % 7));
+  }
+  const blob = await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.92 });
+  const out = new Float32Array(3 * input.size * input.size);
+  let best = Infinity;
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    const d = await decodeCell(blob);
+    if (!d.ok) throw new Error(d.message);
+    preprocess(d.image, input, out, 0);
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best;
+}
+
+/** One decode worker (workers/decode.worker.ts): prepares the next batch while this thread runs inference. */
+class DecodePool {
+  private readonly worker = new Worker(new URL('./decode.worker.ts', import.meta.url), { type: 'module', name: 'decode' });
+  private readonly queue: { resolve: (r: DecodeReply) => void; reject: (e: Error) => void }[] = [];
+  broken = false;
+
+  constructor() {
+    this.worker.onmessage = (e: MessageEvent<DecodeReply>) => this.queue.shift()?.resolve(e.data);
+    this.worker.onerror = (e) => {
+      this.broken = true;
+      for (const q of this.queue.splice(0)) q.reject(new Error(e.message || 'decode worker failed'));
+    };
+  }
+
+  request(blobs: Blob[], spec: DecodeRequest['spec']): Promise<DecodeReply> {
+    if (this.broken) return Promise.reject(new Error('decode worker failed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ resolve, reject });
+      this.worker.postMessage({ blobs, spec } satisfies DecodeRequest);
+    });
+  }
+
+  terminate(): void {
+    this.worker.terminate();
+    for (const q of this.queue.splice(0)) q.reject(new Error('decode worker stopped'));
+  }
+}
+
+/** What a background calibration needs; kept from loadBundle until it has run. */
+interface PendingCalibration {
+  key: string;
+  manifest: BundleManifest;
+  candidates: Candidate[];
+  variantFor: (b: BackendName) => EncoderVariant | undefined;
+  bundle: Awaited<ReturnType<typeof openBundle>>;
+  /** the configuration this worker's session runs */
+  current: Candidate;
+  hintKey: string;
+}
+
+/** How long the early runtime start waits for the cached thread count before using the rule-based one. */
+const EARLY_START_WAIT_MS = 60;
+/** Default batch before (or without) a calibration. */
+const DEFAULT_BATCH = 8;
+/** Idle time after load / after a job before the background calibration starts. */
+const CALIBRATION_DELAY_MS = 1500;
+/** Candidates whose model is larger than this are measured one after the other (not all held at once). */
+const PARALLEL_CALIBRATION_MAX_BYTES = 150e6;
+
+export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'> {
+  private session: OrtModule.InferenceSession | null = null;
+  private ort: Ort | null = null;
   private head: LinearHead | null = null;
   private manifest: BundleManifest | null = null;
   private environment: EnvironmentFacts | null = null;
-  private wasmThreads: number | null = null;
+  private batchSize = DEFAULT_BATCH;
+  private overlapDecode = true;
+  private current: Candidate | null = null;
   private readonly cancelled = new Set<string>();
+  private activeJobs = 0;
+  private pending: PendingCalibration | null = null;
+  private calibrationTimer: ReturnType<typeof setTimeout> | null = null;
+  private calibrating = false;
+  private abortCalibration = false;
+  private decodePool: DecodePool | null = null;
 
   async probeEnvironment(): Promise<EnvironmentFacts> {
     this.environment ??= {
@@ -65,52 +231,220 @@ export class InferenceEngine implements InferenceWorkerApi {
 
   async loadBundle(source: BundleSource, settings: BackendSettings, onProgress?: (p: LoadProgress) => void): Promise<LoadedModel> {
     const t0 = performance.now();
+    mark('load:start');
     const env = await this.probeEnvironment();
+    // Start the WASM runtime now, in parallel with the manifest and model downloads, unless a
+    // WebGPU session is likely; its thread count is the last calibrated one on this device (or the
+    // rule-based one) — a model whose calibration prefers another count gets it at the next start.
+    const hintKey = threadsHintKey(env, settings);
+    const overrideP = loadOverride().catch(() => undefined);
+    const likelyWebgpu = settings.backend === 'webgpu' || (settings.backend === 'auto' && env.gpu !== null && !isSoftwareAdapter(env.gpu));
+    let early: Promise<void> = Promise.resolve();
+    if (loadedBuilds().length === 0 && !likelyWebgpu) {
+      // A first visit creates the IndexedDB database, which can take hundreds of ms on a busy machine:
+      // do not hold the runtime back for the hint longer than EARLY_START_WAIT_MS.
+      const within = <T,>(p: Promise<T>): Promise<T | undefined> =>
+        Promise.race([p, new Promise<undefined>((ok) => setTimeout(() => ok(undefined), EARLY_START_WAIT_MS))]);
+      early = Promise.all([within(overrideP), within(loadThreadsHint(hintKey).catch(() => undefined))]).then(([o, hint]) => {
+        if (loadedBuilds().length > 0 || o?.backend === 'webgpu') return;
+        const threads = o?.threads ?? (settings.threads !== null ? settings.threads : (hint ?? autoThreads(env)));
+        startOrt(buildFor('wasm', o), threads).catch(() => {});
+      });
+    }
     onProgress?.({ stage: 'manifest' });
     const bundle = await openBundle(source);
+    mark('load:manifest');
     const { manifest } = bundle;
     if (!manifest.head) {
       throw new BundleError(`"${manifest.name}" has no classification head yet: run \`npm run train-head\` on it first.`, 'manifest.json');
     }
-    const hasFor = (b: 'wasm' | 'webgpu') => manifest.encoder.variants.some((v) => v.backends.includes(b));
-    const choice = chooseBackend(env, { wasm: hasFor('wasm'), webgpu: hasFor('webgpu') }, settings);
-    const variant = pickVariant(manifest, choice.backend, { shaderF16: env.gpu?.shaderF16 ?? false });
-    if (!variant) throw new BundleError(`"${manifest.name}" has no encoder variant for ${choice.backend}.`, 'manifest.json');
+    const hasFor = (b: BackendName) => manifest.encoder.variants.some((v) => v.backends.includes(b));
+    const available = { wasm: hasFor('wasm'), webgpu: hasFor('webgpu') };
+    const base = chooseBackend(env, available, settings);
+    const variantFor = (b: BackendName): EncoderVariant | undefined => pickVariant(manifest, b, { shaderF16: env.gpu?.shaderF16 ?? false });
+    if (!variantFor(base.backend)) throw new BundleError(`"${manifest.name}" has no encoder variant for ${base.backend}.`, 'manifest.json');
 
     const headBytes = await readVerified(bundle, manifest.head, onProgress);
     const head = parseHeadJson(JSON.parse(new TextDecoder().decode(headBytes)), manifest.head.classes, manifest.embeddingDim);
-    const model = await readVerified(bundle, variant, onProgress);
+
+    // ---- which backend / threads / batch: cached calibration, else measure now
+    const override = await overrideP;
+    let candidates = calibrationCandidates(env, available, settings).filter((c) => variantFor(c.backend));
+    if (candidates.length === 0) candidates = [{ backend: base.backend, threads: base.threads }];
+    const key = calibrationKey({
+      modelId: manifest.id,
+      modelVersion: manifest.version,
+      variantSha256: [...new Set(candidates.map((c) => variantFor(c.backend)!.sha256))],
+      env,
+      settings,
+    });
+    await early;
+    // A runtime already started in this worker (by this load's early start, or an earlier model) has
+    // a fixed thread count: only WebGPU or that count can run here. All candidates are still calibrated.
+    const loadedBuild = loadedBuilds()[0];
+    const fixed = loadedBuild ? ortThreadsOf(loadedBuild)! : null;
+    const usable = (c: Candidate): boolean => fixed === null || c.backend === 'webgpu' || c.threads === fixed;
+    const pinned = (c: Candidate): Candidate => (usable(c) ? c : { ...c, threads: fixed! });
+    let calibration: CalibrationInfo | null = null;
+    let chosen: Candidate & { batchSize?: number };
+    const cached = await loadCalibration(key).catch(() => undefined);
+    mark('load:calibration-cache');
+    this.abortCalibration = true; // a calibration of the previous model is no longer wanted
+    this.pending = null;
+    if (cached) {
+      const rows = cached.trials.filter((t) => usable(t));
+      const pipeline = cached.prepMs !== undefined ? { prepMs: cached.prepMs, cores: env.hardwareConcurrency } : undefined;
+      chosen = usable(cached.choice) ? cached.choice : rows.length ? pickBest(rows, pipeline) : { ...pinned(cached.choice), batchSize: cached.choice.batchSize };
+      calibration = { cached: true, choice: cached.choice, trials: cached.trials, tookMs: cached.tookMs, measuredAt: cached.measuredAt, prepMs: cached.prepMs };
+    } else {
+      // Not measured yet on this device: start with the rule-based choice (so the first cells are not
+      // kept waiting) and calibrate in the background once the worker is idle; the next load uses it.
+      chosen = pinned(candidates.find((c) => c.backend === base.backend && c.threads === base.threads) ?? candidates[0]!);
+    }
+    if (override?.backend) chosen = { ...chosen, backend: override.backend };
+    if (override?.threads) chosen = { ...chosen, threads: override.threads };
+
+    const variant = variantFor(chosen.backend);
+    if (!variant) throw new BundleError(`"${manifest.name}" has no encoder variant for ${chosen.backend}.`, 'manifest.json');
+    const build = buildFor(chosen.backend, override);
+    // The runtime (JS + .wasm) loads while the model file is read and checked.
+    const [model, ort] = await Promise.all([
+      readVerified(bundle, variant, onProgress).then((m) => (mark('load:model'), m)),
+      startOrt(build, chosen.backend === 'wasm' ? chosen.threads : Math.max(1, Math.min(env.hardwareConcurrency, 4))).then((o) => (mark('load:ort'), o)),
+    ]);
 
     onProgress?.({ stage: 'session', file: variant.file });
-    // WASM threads are fixed when the runtime first initialises; the client starts a fresh worker to change them.
-    this.initWasm(choice.backend === 'wasm' ? choice.threads : Math.max(1, Math.min(env.hardwareConcurrency, 4)));
-    let session: ort.InferenceSession;
+    let session: OrtModule.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(model, {
-        executionProviders: [choice.backend],
-        graphOptimizationLevel: 'all',
-      });
+      session = await ort.InferenceSession.create(model, sessionOptions(chosen.backend));
+      mark('load:session');
     } catch (e) {
-      throw new BundleError(`${variant.file} could not be loaded by onnxruntime (${choice.backend}): ${(e as Error).message}`, variant.file);
+      throw new BundleError(`${variant.file} could not be loaded by onnxruntime (${chosen.backend}): ${(e as Error).message}`, variant.file);
     }
     const mismatch = checkModelIo(manifest, variant.file, session.inputMetadata, session.outputMetadata);
     if (mismatch) {
       await session.release();
       throw new BundleError(mismatch, variant.file);
     }
+
+    this.batchSize = Math.max(1, override?.batchSize ?? chosen.batchSize ?? DEFAULT_BATCH);
+    this.overlapDecode = override?.overlapDecode ?? true;
+
     await this.releaseSession();
     this.session = session;
+    this.ort = ort;
     this.head = head;
     this.manifest = manifest;
+    const threads = chosen.backend === 'wasm' ? ortThreadsOf(build)! : chosen.threads;
+    this.current = { backend: chosen.backend, threads };
+    if (!calibration && !override) {
+      this.pending = { key, manifest, candidates, variantFor, bundle, current: this.current, hintKey };
+      this.scheduleCalibration(CALIBRATION_DELAY_MS);
+    }
+    stats.batchSize = this.batchSize;
+    stats.overlapDecode = this.overlapDecode;
+    stats.ortBuild = build;
+    stats.calibration = calibration;
+    const reasonParts = [chosen.backend === base.backend ? base.reason : `${chosen.backend} measured faster`];
+    if (calibration) {
+      const row = calibration.trials.find((t) => t.backend === chosen.backend && t.threads === threads && t.batchSize === this.batchSize);
+      reasonParts.push(describeChoice({ backend: chosen.backend, threads, batchSize: this.batchSize, msPerImage: row?.msPerImage }, calibration.cached));
+    }
+    else if (this.pending) reasonParts.push('calibrating in the background');
+    if (override) reasonParts.push('benchmark override');
+    const choice: BackendChoice = { backend: chosen.backend, threads, reason: reasonParts.join('; ') };
     return {
       manifest,
       classes: head.classes,
       precision: variant.precision,
       file: variant.file,
-      choice: { ...choice, threads: choice.backend === 'wasm' ? (env.crossOriginIsolated ? this.wasmThreads! : 1) : choice.threads },
+      choice,
       environment: env,
       loadMs: performance.now() - t0,
+      batchSize: this.batchSize,
+      ...(calibration ? { calibration } : {}),
     };
+  }
+
+  private scheduleCalibration(delayMs: number): void {
+    if (this.calibrationTimer) clearTimeout(this.calibrationTimer);
+    this.calibrationTimer = setTimeout(() => {
+      this.calibrationTimer = null;
+      void this.calibrate();
+    }, delayMs);
+  }
+
+  /**
+   * Background calibration: measures every candidate configuration (interleaved, each in a worker of
+   * its own; or on this worker's session when there is only one) while no job runs. A job that starts
+   * meanwhile aborts it; it is retried once the worker is idle again. The result is cached for the
+   * next load; the batch size applies at once when it belongs to the configuration running now.
+   */
+  private async calibrate(): Promise<void> {
+    const p = this.pending;
+    if (!p || this.calibrating) return;
+    if (this.activeJobs > 0) return; // rescheduled when the job ends
+    this.calibrating = true;
+    this.abortCalibration = false;
+    const tc = performance.now();
+    const workers: CandidateWorker[] = [];
+    try {
+      const input = { name: p.manifest.input.name, size: p.manifest.input.size };
+      const aborted = (): boolean => this.abortCalibration || this.pending !== p;
+      let trials: Trial[] | null = null;
+      const onlyCurrent = p.candidates.length === 1 && p.candidates[0]!.backend === p.current.backend && p.candidates[0]!.threads === p.current.threads;
+      if (onlyCurrent && this.session && this.ort) {
+        const run = syntheticRunner(this.ort, this.session, input.name, input.size);
+        trials = await measureCandidates([{ ...p.current, run }], { aborted, budgetMs: 6000 });
+      } else {
+        const blobs = new Map<string, Blob>();
+        for (const c of p.candidates) {
+          const v = p.variantFor(c.backend)!;
+          if (!blobs.has(v.file)) blobs.set(v.file, new Blob([(await readVerified(p.bundle, v)) as Uint8Array<ArrayBuffer>]));
+          if (aborted()) return;
+        }
+        const sequential = Math.max(...p.candidates.map((c) => p.variantFor(c.backend)!.bytes)) > PARALLEL_CALIBRATION_MAX_BYTES;
+        const groups = sequential ? p.candidates.map((c) => [c]) : [p.candidates];
+        trials = [];
+        for (const group of groups) {
+          const ws = group.map((c) => new CandidateWorker(c));
+          workers.push(...ws);
+          const ok: CandidateWorker[] = [];
+          for (const w of ws) {
+            try {
+              await w.init(blobs.get(p.variantFor(w.candidate.backend)!.file)!, input);
+              ok.push(w);
+            } catch {
+              w.terminate(); // a configuration that cannot run (e.g. no WebGPU device) is not chosen
+            }
+            if (aborted()) return;
+          }
+          if (ok.length === 0) continue;
+          const rows = await measureCandidates(ok.map((w) => ({ ...w.candidate, run: (n: number) => w.run(n) })), { aborted, budgetMs: 8000 });
+          ok.forEach((w) => w.terminate());
+          if (!rows) return;
+          trials.push(...rows);
+        }
+      }
+      if (!trials || trials.length === 0 || aborted()) return;
+      const prepMs = await measurePrep(p.manifest.input).catch(() => undefined);
+      const pipeline = prepMs !== undefined ? { prepMs, cores: this.environment?.hardwareConcurrency ?? 1 } : undefined;
+      const choice = pickBest(trials, pipeline);
+      const rec: CalibrationRecord = { key: p.key, version: CALIBRATION_VERSION, measuredAt: Date.now(), choice, trials, tookMs: performance.now() - tc, prepMs };
+      await saveCalibration(rec).catch(() => {});
+      if (choice.backend === 'wasm') await saveThreadsHint(p.hintKey, choice.threads).catch(() => {});
+      const here = trials.filter((t) => t.backend === p.current.backend && t.threads === p.current.threads);
+      if (here.length > 0) this.batchSize = pickBest(here, pipeline).batchSize;
+      stats.batchSize = this.batchSize;
+      stats.calibration = { cached: false, choice, trials, tookMs: rec.tookMs, measuredAt: rec.measuredAt, prepMs };
+      this.pending = null;
+    } catch {
+      // Calibration is an optimisation: on any failure keep the rule-based choice (and try again next load).
+      this.pending = null;
+    } finally {
+      for (const w of workers) w.terminate();
+      this.calibrating = false;
+    }
   }
 
   /**
@@ -135,8 +469,8 @@ export class InferenceEngine implements InferenceWorkerApi {
     for (const variant of manifest.encoder.variants) {
       const bytes = await readVerified(bundle, variant);
       if (!variant.backends.includes('wasm')) continue;
-      this.initWasm(1);
-      let session: ort.InferenceSession;
+      const ort = await loadOrt(buildFor('wasm'), 1);
+      let session: OrtModule.InferenceSession;
       try {
         session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
       } catch (e) {
@@ -149,55 +483,97 @@ export class InferenceEngine implements InferenceWorkerApi {
     return manifest;
   }
 
-  private initWasm(threads: number): void {
-    if (this.wasmThreads !== null) return;
-    this.wasmThreads = threads;
-    ort.env.wasm.numThreads = self.crossOriginIsolated ? threads : 1;
-  }
-
   cancel(jobId: string): void {
     this.cancelled.add(jobId);
   }
 
-  async classify(jobId: string, cells: CellInput[], onBatch: (report: BatchReport) => void, batchSize = 8): Promise<ClassifySummary> {
-    const { session, head, manifest } = this;
-    if (!session || !head || !manifest) throw new Error('No model is loaded.');
+  /**
+   * Decode → preprocess → session.run → head, batch by batch. With overlapDecode (default) a job of
+   * more than one batch has its cells decoded and preprocessed in the decode worker, one batch ahead,
+   * so that this happens during the current batch's inference (session.run blocks this thread, so
+   * decoding started here would wait for it). Otherwise cells are decoded here, before each batch.
+   */
+  async classify(jobId: string, cells: CellInput[], onBatch: (report: BatchReport) => void, batchSize?: number): Promise<ClassifySummary> {
+    const { session, head, manifest, ort } = this;
+    if (!session || !head || !manifest || !ort) throw new Error('No model is loaded.');
+    const tJob = performance.now();
+    const bs = Math.max(1, Math.floor(batchSize ?? this.batchSize));
     const size = manifest.input.size;
-    const spec = { size, mean: manifest.input.mean, std: manifest.input.std };
+    const spec = { size, mean: [...manifest.input.mean], std: [...manifest.input.std] };
     const per = 3 * size * size;
     const total = zeroTimings();
+    total.waitMs = 0;
+    const local = new Float32Array(Math.min(bs, cells.length) * per);
+    if (this.overlapDecode && cells.length > bs && !this.decodePool?.broken) this.decodePool ??= new DecodePool();
+    const pool = this.overlapDecode && cells.length > bs && this.decodePool && !this.decodePool.broken ? this.decodePool : null;
+    const ask = (from: number): Promise<DecodeReply> | null =>
+      pool && from < cells.length ? pool.request(cells.slice(from, from + bs).map((c) => c.blob), spec) : null;
+
+    /** Decodes and preprocesses a batch on this thread (no pool, or the pool failed). */
+    const here = async (batch: CellInput[], timings: StageTimings): Promise<DecodeReply> => {
+      const out: DecodeReply['cells'] = [];
+      let k = 0;
+      for (const cell of batch) {
+        const t0 = performance.now();
+        const d = await decodeCell(cell.blob).catch((e: unknown) => ({ ok: false as const, reason: 'decode-failed' as const, message: `Could not read the image: ${(e as Error)?.message ?? e}` }));
+        const t1 = performance.now();
+        timings.decodeMs += t1 - t0;
+        if (!d.ok) {
+          out.push(d);
+          continue;
+        }
+        preprocess(d.image, spec, local, k * per);
+        k++;
+        timings.resizeMs += performance.now() - t1;
+        out.push({ ok: true, width: d.image.width, height: d.image.height });
+      }
+      return { cells: out, data: local.subarray(0, k * per), decodeMs: 0, resizeMs: 0 };
+    };
+
+    let next = ask(0);
     let processed = 0;
+    stats.jobs++;
+    this.activeJobs++;
+    if (this.calibrating) this.abortCalibration = true;
     try {
-      for (let start = 0; start < cells.length; start += batchSize) {
+      for (let from = 0; from < cells.length; from += bs) {
         if (this.cancelled.has(jobId)) return { processed, cancelled: true, timings: total };
-        const batch = cells.slice(start, start + batchSize);
-        const timings = zeroTimings();
+        const batch = cells.slice(from, from + bs);
+        const timings: StageTimings = { ...zeroTimings(), waitMs: 0 };
+        const t0 = performance.now();
+        let prepared: DecodeReply;
+        if (next) {
+          try {
+            prepared = await next;
+            timings.decodeMs += prepared.decodeMs;
+            timings.resizeMs += prepared.resizeMs;
+          } catch {
+            prepared = await here(batch, timings); // the decode worker failed: this batch (and the rest) here
+          }
+        } else {
+          prepared = await here(batch, timings);
+        }
+        timings.waitMs = performance.now() - t0;
+        // The next batch goes to the decode worker now, to be ready when this one's inference ends.
+        next = pool && !pool.broken ? ask(from + bs) : null;
+        next?.catch(() => {});
         const outcomes: CellOutcome[] = [];
         const good: { id: string; width: number; height: number }[] = [];
-        const input = new Float32Array(batch.length * per);
-        for (const cell of batch) {
-          const t0 = performance.now();
-          const decoded = await decodeCell(cell.blob);
-          const t1 = performance.now();
-          timings.decodeMs += t1 - t0;
-          if (!decoded.ok) {
-            outcomes.push({ id: cell.id, ok: false, reason: decoded.reason, message: decoded.message });
-            continue;
-          }
-          preprocess(decoded.image, spec, input, good.length * per);
-          timings.resizeMs += performance.now() - t1;
-          good.push({ id: cell.id, width: decoded.image.width, height: decoded.image.height });
-        }
+        prepared.cells.forEach((d, i) => {
+          const cell = batch[i]!;
+          if (d.ok) good.push({ id: cell.id, width: d.width, height: d.height });
+          else outcomes.push({ id: cell.id, ok: false, reason: d.reason, message: d.message });
+        });
         if (good.length > 0) {
           const t2 = performance.now();
           let embeddings: Float32Array;
           try {
-            const feeds = { [manifest.input.name]: new ort.Tensor('float32', input.subarray(0, good.length * per), [good.length, 3, size, size]) };
+            const feeds = { [manifest.input.name]: new ort.Tensor('float32', prepared.data.subarray(0, good.length * per), [good.length, 3, size, size]) };
             const out = await session.run(feeds);
             const tensor = out[manifest.output?.name ?? 'embedding'];
             if (!tensor) throw new Error('the model produced no embedding output');
             embeddings = (await tensor.getData()) as Float32Array;
-            tensor.dispose();
+            for (const t of Object.values(out)) t.dispose();
           } catch (e) {
             for (const g of good) outcomes.push({ id: g.id, ok: false, reason: 'inference-failed', message: `Inference failed: ${(e as Error).message}` });
             onBatch({ outcomes, timings });
@@ -212,12 +588,21 @@ export class InferenceEngine implements InferenceWorkerApi {
           timings.headMs += performance.now() - t3;
         }
         addTimings(total, timings);
+        addTimings(stats.timings, timings);
+        stats.cells += batch.length;
+        stats.batches++;
+        stats.batchEndsEpochMs.push(performance.timeOrigin + performance.now());
+        if (stats.batchEndsEpochMs.length > 2000) stats.batchEndsEpochMs.splice(0, 1000);
         processed += batch.length;
         onBatch({ outcomes, timings });
       }
       return { processed, cancelled: false, timings: total };
     } finally {
       this.cancelled.delete(jobId);
+      stats.busyMs += performance.now() - tJob;
+      stats.lastBatchEndEpochMs = performance.timeOrigin + performance.now();
+      this.activeJobs--;
+      if (this.activeJobs === 0 && this.pending) this.scheduleCalibration(CALIBRATION_DELAY_MS);
     }
   }
 
@@ -228,6 +613,8 @@ export class InferenceEngine implements InferenceWorkerApi {
   }
 
   async dispose(): Promise<void> {
+    this.decodePool?.terminate();
+    this.decodePool = null;
     await this.releaseSession();
     this.head = null;
     this.manifest = null;

@@ -2,7 +2,7 @@
  * The typed contract between the UI thread and the inference worker. Plain data only: everything
  * here crosses postMessage (Blobs by reference, Float32Arrays transferred).
  */
-import type { BackendChoice, BackendSettings, EnvironmentFacts } from '../core/backend.ts';
+import type { BackendChoice, BackendName, BackendSettings, EnvironmentFacts } from '../core/backend.ts';
 import type { BundleManifest } from '../core/manifest.ts';
 import type { SniffError } from '../core/imageSniff.ts';
 
@@ -25,6 +25,23 @@ export interface LoadedModel {
   choice: BackendChoice;
   environment: EnvironmentFacts;
   loadMs: number;
+  /** Cells per session.run chosen for this device (calibrated); classify() uses it when no batchSize is given. */
+  batchSize?: number;
+  /** The on-device calibration behind `choice` and `batchSize` (absent when it could not run). */
+  calibration?: CalibrationInfo;
+}
+
+/** What the on-device calibration measured (src/inference/calibration.ts). */
+export interface CalibrationInfo {
+  /** true when the choice came from the cache of an earlier load */
+  cached: boolean;
+  choice: { backend: BackendName; threads: number; batchSize: number; msPerImage: number };
+  trials: { backend: BackendName; threads: number; batchSize: number; msPerImage: number; runs: number }[];
+  /** wall time the measurement took */
+  tookMs: number;
+  measuredAt: number;
+  /** measured decode + resize cost of one typical cell (ms); the choice scores inference and this together */
+  prepMs?: number;
 }
 
 export interface LoadProgress {
@@ -45,6 +62,12 @@ export interface StageTimings {
   resizeMs: number;
   inferenceMs: number;
   headMs: number;
+  /**
+   * Time the inference loop waited for decoded, preprocessed cells. When decoding runs in the decode
+   * worker alongside inference, decodeMs/resizeMs are that worker's work and only waitMs delays the
+   * batch; absent in older workers.
+   */
+  waitMs?: number;
 }
 
 export type CellOutcome =
@@ -69,5 +92,7 @@ export interface InferenceWorkerApi {
   prepareImport(offer: BundleOffer, onProgress?: (p: LoadProgress) => void): Promise<{ manifest: BundleManifest; files: Record<string, Blob> }>;
   classify(jobId: string, cells: CellInput[], onBatch: (report: BatchReport) => void, batchSize?: number): Promise<ClassifySummary>;
   cancel(jobId: string): void;
+  /** Resolves once the worker holds the Web Lock `name`, which it keeps until it dies. */
+  holdLifeline(name: string): Promise<void>;
   dispose(): Promise<void>;
 }

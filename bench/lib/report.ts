@@ -1,0 +1,203 @@
+/** Result types and the markdown report. Every figure comes from the run that wrote it. */
+import type { EngineStats } from './app.ts';
+import type { LoadSample, MachineInfo } from './machine.ts';
+import type { Stages } from './native.ts';
+import { fmt } from './stats.ts';
+
+export interface ModelResult {
+  key: string;
+  label: string;
+  onnx: { file: string; bytes: number };
+  cellsPerRun: number;
+  runs: number;
+  browser: {
+    cellsPerSec: number;
+    allCellsPerSec: number[];
+    pipelineCellsPerSec: number;
+    stagesMsPerCell: Stages;
+    badge: string;
+    batchSize: number;
+    ortBuild: string | null;
+    calibration: EngineStats['calibration'];
+    peakRendererMiB: number | null;
+    longTasksPerRun: number;
+  };
+  native: { cellsPerSec: number; allCellsPerSec: number[]; stagesMsPerCell: Stages; batchSize: number };
+  ratio: number;
+  pipelineRatio: number;
+}
+
+export interface DefaultExtras {
+  firstVisit: { firstResultMs: number; modelReadyMs: number; badge: string }[];
+  repeatVisit: { firstResultMs: number; modelReadyMs: number; badge: string }[];
+  firstVisitMedianMs: number;
+  repeatVisitMedianMs: number;
+  bigRuns: {
+    cells: number;
+    cellsPerSec: number;
+    uiIdleMs: number;
+    longTasks: { count: number; maxMs: number; totalMs: number };
+    memoryBytes: number | null;
+    rendererRssMiB: number | null;
+    rendererPeakMiB: number | null;
+  }[];
+}
+
+export interface LeverRow {
+  group: string;
+  lever: string;
+  model: string;
+  /** what is compared, e.g. "browser ms/cell inference" */
+  metric: string;
+  baseline: { label: string; value: number };
+  variant: { label: string; value: number };
+  /** variant / baseline for times (lower is better) or cells/s (higher is better), see `better` */
+  better: 'lower' | 'higher';
+  runs: number;
+  note?: string;
+}
+
+export interface BenchResult {
+  startedAt: string;
+  finishedAt: string;
+  options: { quick: boolean; runs: number; cellsFor: Record<string, number>; cellSource: string };
+  machine: MachineInfo;
+  loads: LoadSample[];
+  models: ModelResult[];
+  defaultExtras: DefaultExtras | null;
+  levers: LeverRow[] | null;
+  notes: string[];
+}
+
+const mib = (b: number | null | undefined): string => (b === null || b === undefined ? '–' : `${(b / 2 ** 20).toFixed(1)}`);
+const stages = (s: Stages): string => `${fmt(s.decodeMs, 1)} / ${fmt(s.resizeMs, 1)} / ${fmt(s.waitMs, 1)} / ${fmt(s.inferenceMs, 1)} / ${fmt(s.headMs, 2)}`;
+
+export function targets(r: BenchResult): { target: string; measured: string; pass: boolean | null }[] {
+  const out: { target: string; measured: string; pass: boolean | null }[] = [];
+  const s = r.models.find((m) => m.key === 's-int8');
+  out.push({
+    target: 'DinoBloom-S int8: browser ≥ 0.6× native cells/s',
+    measured: s ? `${fmt(s.ratio, 2)}× (${fmt(s.browser.cellsPerSec, 2)} vs ${fmt(s.native.cellsPerSec, 2)} cells/s; worker pipeline ${fmt(s.pipelineRatio, 2)}×)` : 'not run',
+    pass: s ? s.ratio >= 0.6 : null,
+  });
+  const d = r.defaultExtras;
+  out.push({
+    target: 'default model: cold start ≤ 2 s to the first classified cell',
+    measured: d ? `first visit ${fmt(d.firstVisitMedianMs, 0)} ms, repeat visit ${fmt(d.repeatVisitMedianMs, 0)} ms (medians)` : 'not run',
+    pass: d ? d.firstVisitMedianMs <= 2000 && d.repeatVisitMedianMs <= 2000 : null,
+  });
+  if (d && d.bigRuns.length) {
+    const lt = d.bigRuns.map((b) => b.longTasks.count);
+    out.push({
+      target: `default model: 0 main-thread tasks > 50 ms during a ${d.bigRuns[0]!.cells}-cell run`,
+      measured: `${lt.join(', ')} per run (longest ${fmt(Math.max(...d.bigRuns.map((b) => b.longTasks.maxMs)), 0)} ms)`,
+      pass: lt.every((c) => c === 0),
+    });
+    const mem = d.bigRuns.map((b) => b.memoryBytes).filter((x): x is number => x !== null);
+    if (mem.length >= 2) {
+      const growth = (mem[mem.length - 1]! - mem[0]!) / mem[0]!;
+      out.push({
+        target: `default model: memory flat across ${mem.length} repeated ${d.bigRuns[0]!.cells}-cell runs`,
+        measured: `${mem.map((b) => mib(b)).join(' → ')} MiB (${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)} % first → last; page + workers, measureUserAgentSpecificMemory after Clear session)`,
+        pass: growth <= 0.1,
+      });
+    }
+  }
+  return out;
+}
+
+export function renderMarkdown(r: BenchResult): string {
+  const m = r.machine;
+  const L: string[] = [];
+  L.push(`# DinoBloom Web benchmark — ${r.startedAt.slice(0, 19).replace('T', ' ')} UTC`);
+  L.push('');
+  L.push(`Machine: **${m.cores} cores** (${m.cpuModel}), ${m.memGiB} GiB, ${m.platform}; ${m.chromium} (headless, \`--no-sandbox --disable-gpu\`); onnxruntime-web ${m.onnxruntimeWeb}, onnxruntime-node ${m.onnxruntimeNode}; Node ${m.node}.`);
+  L.push('');
+  L.push('Load during the run (1/5/15-min load average, which includes this benchmark\'s own browser and native runs — about 1–2 on their own; other processes using ≥ 10 % CPU):');
+  L.push('');
+  for (const l of r.loads) L.push(`- ${l.label}: ${l.loadavg.join(' / ')}${l.busy.length ? ` — ${l.busy.join('; ')}` : ''}`);
+  L.push('');
+  L.push(`Cells: ${r.options.cellSource}. ${r.options.runs} runs per model, browser and native alternating; medians. ${r.options.quick ? '**--quick smoke run: too few runs/cells to quote.**' : ''}`);
+  L.push('');
+  L.push('## Targets');
+  L.push('');
+  L.push('| target | measured | |');
+  L.push('|---|---|---|');
+  for (const t of targets(r)) L.push(`| ${t.target} | ${t.measured} | ${t.pass === null ? '–' : t.pass ? 'pass' : '**miss**'} |`);
+  L.push('');
+  L.push('## Throughput, browser vs native');
+  L.push('');
+  L.push('End-to-end cells/s: browser = file input change event → last cell classified by the worker (real UI: storage, store, rendering included); native = sharp decode → same preprocessing → onnxruntime-node (CPU EP, default threads, batch 8) → head, next batch decoded during inference. "pipeline" = the worker\'s own classify loop only. Stage ms/cell: decode / resize+normalise / **wait** (time the inference loop waited for prepared cells — what decoding and resizing actually cost the pipeline) / inference / head. Browser decode and resize run in the decode worker during the previous batch\'s inference (work time, batch wall for decode); native decode is time waiting for sharp (which decodes during inference), native resize runs in the loop.');
+  L.push('');
+  L.push('| model | cells × runs | browser cells/s | (pipeline) | native cells/s | ratio | browser ms/cell dec / res / wait / inf / head | native ms/cell dec / res / wait / inf / head | browser config | renderer peak RSS |');
+  L.push('|---|---|---|---|---|---|---|---|---|---|');
+  for (const x of r.models) {
+    const cfg = x.browser.calibration
+      ? `${x.browser.calibration.choice.backend} ${x.browser.badge.match(/(\d+) threads?/)?.[1] ?? x.browser.calibration.choice.threads} thr, batch ${x.browser.batchSize}, ${x.browser.ortBuild} build`
+      : `batch ${x.browser.batchSize}, ${x.browser.ortBuild} build`;
+    L.push(
+      `| ${x.label} | ${x.cellsPerRun} × ${x.runs} | ${fmt(x.browser.cellsPerSec, 2)} | ${fmt(x.browser.pipelineCellsPerSec, 2)} | ${fmt(x.native.cellsPerSec, 2)} | **${fmt(x.ratio, 2)}×** | ${stages(x.browser.stagesMsPerCell)} | ${stages(x.native.stagesMsPerCell)} | ${cfg} | ${fmt(x.browser.peakRendererMiB, 0)} MiB |`,
+    );
+  }
+  L.push('');
+  L.push('Per-run cells/s (browser | native):');
+  L.push('');
+  for (const x of r.models) L.push(`- ${x.label}: ${x.browser.allCellsPerSec.map((v) => fmt(v, 2)).join(', ')} | ${x.native.allCellsPerSec.map((v) => fmt(v, 2)).join(', ')}`);
+  L.push('');
+  const withCal = r.models.filter((x) => x.browser.calibration);
+  if (withCal.length) {
+    L.push('On-device calibration (best inference ms/image per backend · threads · batch, interleaved runs, plus the measured decode + resize cost of one cell; the app picks the fastest *pipeline*: decoding overlaps inference only when a core is left for the decode worker; **bold** = chosen):');
+    L.push('');
+    for (const x of withCal) {
+      const c = x.browser.calibration!;
+      const rows = c.trials.map((t) => {
+        const s = `${t.backend}·${t.threads}t·b${t.batchSize}: ${fmt(t.msPerImage, 1)}`;
+        return t.backend === c.choice.backend && t.threads === c.choice.threads && t.batchSize === c.choice.batchSize ? `**${s}**` : s;
+      });
+      L.push(`- ${x.label} (${(c.tookMs / 1000).toFixed(1)} s; decode + resize ${fmt(c.prepMs, 1)} ms/cell): ${rows.join(', ')}`);
+    }
+    L.push('');
+  }
+  const d = r.defaultExtras;
+  if (d) {
+    L.push('## Default model: cold start, long tasks, memory');
+    L.push('');
+    L.push(`Cold start = navigation start → first classified cell (one cell dropped as soon as the file input exists), page clock. First visit = fresh browser profile (nothing cached; the service worker installs meanwhile); repeat visit = reload in the same profile.`);
+    L.push('');
+    L.push(`- first visit: ${d.firstVisit.map((v) => `${fmt(v.firstResultMs, 0)} ms (model ready ${fmt(v.modelReadyMs, 0)})`).join(', ')}`);
+    L.push(`- repeat visit: ${d.repeatVisit.map((v) => `${fmt(v.firstResultMs, 0)} ms (model ready ${fmt(v.modelReadyMs, 0)})`).join(', ')}`);
+    L.push('');
+    L.push('| run | cells | cells/s | UI idle after | long tasks > 50 ms (count / longest / total) | memory after Clear session | renderer RSS (peak) |');
+    L.push('|---|---|---|---|---|---|---|');
+    d.bigRuns.forEach((b, i) =>
+      L.push(
+        `| ${i + 1} | ${b.cells} | ${fmt(b.cellsPerSec, 1)} | ${fmt(b.uiIdleMs / 1000, 1)} s | ${b.longTasks.count} / ${fmt(b.longTasks.maxMs, 0)} ms / ${fmt(b.longTasks.totalMs, 0)} ms | ${mib(b.memoryBytes)} MiB | ${fmt(b.rendererRssMiB, 0)} MiB (${fmt(b.rendererPeakMiB, 0)}) |`,
+      ),
+    );
+    L.push('');
+  }
+  if (r.levers?.length) {
+    L.push('## Levers (measured in this run)');
+    L.push('');
+    L.push('| group | lever | model | metric | baseline | variant | change | runs | note |');
+    L.push('|---|---|---|---|---|---|---|---|---|');
+    for (const l of r.levers) {
+      if (l.runs === 0) {
+        L.push(`| ${l.group} | ${l.lever} | ${l.model} | – | – | – | – | 0 | ${l.note ?? ''} |`);
+        continue;
+      }
+      const change = l.better === 'lower' ? (l.baseline.value / l.variant.value) : (l.variant.value / l.baseline.value);
+      L.push(
+        `| ${l.group} | ${l.lever} | ${l.model} | ${l.metric} | ${l.baseline.label}: ${fmt(l.baseline.value, 1)} | ${l.variant.label}: ${fmt(l.variant.value, 1)} | ${change >= 1 ? '' : '**'}${fmt(change, 2)}× ${change >= 1 ? 'faster' : 'slower**'} | ${l.runs} | ${l.note ?? ''} |`,
+      );
+    }
+    L.push('');
+  }
+  if (r.notes.length) {
+    L.push('## Notes');
+    L.push('');
+    for (const n of r.notes) L.push(`- ${n}`);
+    L.push('');
+  }
+  return `${L.join('\n')}\n`;
+}

@@ -1,0 +1,268 @@
+/**
+ * On-device calibration: which backend, how many WASM threads and which batch size run this model
+ * fastest on this machine. Measured once per (model variant files, device facts) at first load and
+ * cached in IndexedDB; the worker reads the cache on later loads.
+ *
+ * Everything here is pure or injectable (clock, run function, storage) so it is unit-tested in Node;
+ * the worker supplies the real session runs (workers/engine.ts, workers/calibrate.worker.ts).
+ */
+import { createStore, del, get, set, type UseStore } from 'idb-keyval';
+import { autoThreads, isSoftwareAdapter, type BackendName, type BackendSettings, type EnvironmentFacts } from '../core/backend.ts';
+
+/** Bump when the measurement or the choice rule changes: old cached choices are then ignored. */
+export const CALIBRATION_VERSION = 1;
+/** A cached choice older than this is measured again (browsers and ORT builds change). */
+export const CALIBRATION_MAX_AGE_MS = 14 * 24 * 3600 * 1000;
+export const BATCH_CANDIDATES: readonly number[] = [1, 2, 4, 8, 16];
+/** Configurations within this fraction of the fastest count as equally fast. */
+export const TIE_TOLERANCE = 0.05;
+
+export interface Candidate {
+  backend: BackendName;
+  threads: number;
+}
+
+export interface Trial extends Candidate {
+  batchSize: number;
+  /** best (lowest) per-image time over the timed runs at this batch size */
+  msPerImage: number;
+  runs: number;
+}
+
+export interface TuningChoice extends Candidate {
+  batchSize: number;
+  msPerImage: number;
+}
+
+export interface CalibrationRecord {
+  key: string;
+  version: number;
+  measuredAt: number;
+  choice: TuningChoice;
+  trials: Trial[];
+  /** wall time the calibration took */
+  tookMs: number;
+  /** measured decode + resize cost of one typical cell (ms), used to score the pipeline */
+  prepMs?: number;
+}
+
+/** What the benchmark may force (stored under OVERRIDE_KEY); never written by the app itself. */
+export interface TuningOverride {
+  backend?: BackendName;
+  threads?: number;
+  batchSize?: number;
+  /** which onnxruntime-web build runs the WASM backend: the plain CPU build (default) or the JSEP build */
+  ortBuild?: 'wasm' | 'jsep';
+  /** decode the next batch while the current one is in inference (default true) */
+  overlapDecode?: boolean;
+}
+
+export interface CalibrationKeyFacts {
+  modelId: string;
+  modelVersion: string;
+  /** sha256 of every encoder variant that a candidate may use */
+  variantSha256: string[];
+  env: Pick<EnvironmentFacts, 'crossOriginIsolated' | 'hardwareConcurrency' | 'gpu'>;
+  settings: BackendSettings;
+}
+
+export function calibrationKey(f: CalibrationKeyFacts): string {
+  const gpu = f.env.gpu ? `${f.env.gpu.vendor}/${f.env.gpu.architecture}/${f.env.gpu.description}` : 'nogpu';
+  const shas = [...f.variantSha256].sort().map((s) => s.slice(0, 12)).join('+');
+  return [
+    `v${CALIBRATION_VERSION}`,
+    `${f.modelId}@${f.modelVersion}`,
+    shas,
+    `hc${f.env.hardwareConcurrency}`,
+    f.env.crossOriginIsolated ? 'coi' : 'nocoi',
+    gpu,
+    `s:${f.settings.backend}/${f.settings.threads ?? 'auto'}`,
+  ].join('|');
+}
+
+/**
+ * Backend × thread configurations worth measuring, honouring explicit settings. WASM: the automatic
+ * thread count T (all cores up to 4 when isolated) and ceil(T/2) — the half leaves cores for decoding
+ * and the page, and wins on busy machines; WebGPU only for a hardware adapter with a WebGPU variant.
+ */
+export function calibrationCandidates(
+  env: EnvironmentFacts,
+  available: { wasm: boolean; webgpu: boolean },
+  settings: BackendSettings,
+): Candidate[] {
+  const out: Candidate[] = [];
+  const hardwareGpu = env.gpu !== null && !isSoftwareAdapter(env.gpu);
+  if (available.webgpu && env.gpu && (settings.backend === 'webgpu' || (settings.backend === 'auto' && hardwareGpu))) {
+    out.push({ backend: 'webgpu', threads: 1 });
+  }
+  if (available.wasm && settings.backend !== 'webgpu') {
+    if (settings.threads !== null && settings.threads >= 1) {
+      out.push({ backend: 'wasm', threads: env.crossOriginIsolated ? Math.min(Math.floor(settings.threads), 16) : 1 });
+    } else {
+      const t = autoThreads(env);
+      for (const n of new Set([t, Math.ceil(t / 2)])) out.push({ backend: 'wasm', threads: n });
+    }
+  }
+  return out;
+}
+
+export interface MeasureOptions {
+  batchSizes?: readonly number[];
+  /** stop trying larger batches once this much time has been spent (batch 1 is always measured) */
+  budgetMs?: number;
+  /** timed runs of each candidate at each batch size, interleaved across candidates (A B A B …): at
+   *  least `reps`, more (up to maxReps) while a run is shorter than `minMeasureMs / reps` */
+  reps?: number;
+  maxReps?: number;
+  minMeasureMs?: number;
+  /** untimed warm-up runs per candidate at batch 1 (first-run allocations, JIT tier-up) */
+  warmup?: number;
+  now?: () => number;
+  /** checked between runs: returning true abandons the measurement (returns null) */
+  aborted?: () => boolean;
+}
+
+/** One configuration under test: `run(n)` runs one batch of n and resolves to its duration in ms. */
+export interface CandidateRunner extends Candidate {
+  run(n: number): Promise<number>;
+}
+
+/**
+ * Per-image inference time of every candidate at growing batch sizes. Runs are interleaved across
+ * candidates (A B A B …) so that drift — JIT tier-up, other programs' load — hits all of them alike,
+ * and the best (lowest) run counts. Larger batches are tried until no candidate improves by more
+ * than 3 % or the budget would be overrun.
+ */
+export async function measureCandidates(runners: readonly CandidateRunner[], opts: MeasureOptions = {}): Promise<Trial[] | null> {
+  const now = opts.now ?? (() => performance.now());
+  const sizes = opts.batchSizes ?? BATCH_CANDIDATES;
+  const budget = opts.budgetMs ?? 4000;
+  const minReps = Math.max(1, opts.reps ?? 2);
+  const maxReps = Math.max(minReps, opts.maxReps ?? 8);
+  const minMeasure = opts.minMeasureMs ?? 200;
+  const aborted = opts.aborted ?? (() => false);
+  const start = now();
+  let estimate = 0;
+  for (let w = 0; w < (opts.warmup ?? 2); w++) {
+    for (const r of runners) {
+      if (aborted()) return null;
+      const ms = await r.run(1);
+      estimate = Math.max(estimate, ms);
+    }
+  }
+  const trials: Trial[] = [];
+  const best = new Map<CandidateRunner, number>();
+  for (const n of sizes) {
+    const reps = Math.min(maxReps, Math.max(minReps, Math.ceil(minMeasure / Math.max(estimate * n, 1e-3))));
+    if (trials.length > 0 && now() - start + estimate * n * runners.length * minReps > budget) break;
+    const times = runners.map(() => Infinity);
+    for (let rep = 0; rep < reps; rep++) {
+      for (let i = 0; i < runners.length; i++) {
+        if (aborted()) return null;
+        times[i] = Math.min(times[i]!, (await runners[i]!.run(n)) / n);
+      }
+    }
+    let improved = false;
+    runners.forEach((r, i) => {
+      const ms = times[i]!;
+      trials.push({ backend: r.backend, threads: r.threads, batchSize: n, msPerImage: ms, runs: reps });
+      const prev = best.get(r);
+      if (prev === undefined || ms < prev * 0.97) improved = true;
+      best.set(r, Math.min(prev ?? Infinity, ms));
+    });
+    estimate = Math.max(...times);
+    if (!improved) break;
+  }
+  return trials;
+}
+
+export interface PipelineFacts {
+  /** decode + resize of one cell, ms (done by the decode worker, next to inference) */
+  prepMs: number;
+  cores: number;
+}
+
+/**
+ * Fixed cost of a batch outside session.run (decode-worker round trip, posting results, the page
+ * updating its store): ~1–2 ms measured on 2 cores; spread over the batch's cells.
+ */
+export const BATCH_OVERHEAD_MS = 1.5;
+
+/**
+ * Expected time per cell of the whole pipeline. Cells are decoded and resized in a decode worker
+ * while the current batch is in inference: that overlaps when a core is left for it (WASM threads + 1
+ * ≤ cores, or WebGPU), and otherwise competes with inference, so it adds up; plus the per-batch
+ * overhead. Without pipeline facts: the inference time alone.
+ */
+export function pipelineMsPerCell(t: Pick<Trial, 'backend' | 'threads' | 'msPerImage' | 'batchSize'>, p?: PipelineFacts): number {
+  if (!p) return t.msPerImage;
+  const overlaps = t.backend === 'webgpu' || t.threads + 1 <= p.cores;
+  return (overlaps ? Math.max(t.msPerImage, p.prepMs) : t.msPerImage + p.prepMs) + BATCH_OVERHEAD_MS / t.batchSize;
+}
+
+/**
+ * The configuration to use: the fastest pipeline (see pipelineMsPerCell), except that among
+ * configurations within TIE_TOLERANCE of it the one with fewer threads, then the smaller batch, wins
+ * (less memory and latency, more room for the rest of the page).
+ */
+export function pickBest(trials: readonly Trial[], pipeline?: PipelineFacts, tolerance = TIE_TOLERANCE): TuningChoice {
+  if (trials.length === 0) throw new Error('pickBest: no trials');
+  const score = (t: Trial): number => pipelineMsPerCell(t, pipeline);
+  const fastest = Math.min(...trials.map(score));
+  const close = trials.filter((t) => score(t) <= fastest * (1 + tolerance));
+  close.sort((a, b) => a.threads - b.threads || a.batchSize - b.batchSize || score(a) - score(b));
+  const c = close[0]!;
+  return { backend: c.backend, threads: c.threads, batchSize: c.batchSize, msPerImage: c.msPerImage };
+}
+
+/** Short text for the UI's backend badge, e.g. "calibrated on this device: 2 threads, batch 4 (11 ms/cell)". */
+export function describeChoice(c: Candidate & { batchSize: number; msPerImage?: number }, cached: boolean): string {
+  const what = c.backend === 'wasm' ? `${c.threads} thread${c.threads === 1 ? '' : 's'}, batch ${c.batchSize}` : `batch ${c.batchSize}`;
+  const ms = c.msPerImage !== undefined ? ` (${c.msPerImage.toFixed(c.msPerImage < 10 ? 1 : 0)} ms/cell inference)` : '';
+  return `${cached ? 'calibrated earlier' : 'calibrated'} on this device: ${what}${ms}`;
+}
+
+export function isFresh(rec: CalibrationRecord | undefined, key: string, nowMs = Date.now()): rec is CalibrationRecord {
+  return !!rec && rec.key === key && rec.version === CALIBRATION_VERSION && nowMs - rec.measuredAt < CALIBRATION_MAX_AGE_MS && rec.choice.batchSize >= 1;
+}
+
+// --------------------------------------------------------------------------------------------
+// cache (IndexedDB through idb-keyval: available in the page and in workers)
+
+export const OVERRIDE_KEY = 'override';
+let store: UseStore | null = null;
+const db = (): UseStore => (store ??= createStore('dinobloom-calibration', 'calibration'));
+
+export async function loadCalibration(key: string): Promise<CalibrationRecord | undefined> {
+  const rec = await get<CalibrationRecord>(key, db());
+  return isFresh(rec, key) ? rec : undefined;
+}
+
+export async function saveCalibration(rec: CalibrationRecord): Promise<void> {
+  await set(rec.key, rec, db());
+}
+
+export async function forgetCalibration(key: string): Promise<void> {
+  await del(key, db());
+}
+
+/**
+ * The WASM thread count of the last calibration on this device, so the next load can start the
+ * runtime (whose thread count is fixed at start) before the model's own calibration is looked up.
+ */
+export function threadsHintKey(env: Pick<EnvironmentFacts, 'crossOriginIsolated' | 'hardwareConcurrency'>, settings: BackendSettings): string {
+  return `threads-hint|v${CALIBRATION_VERSION}|hc${env.hardwareConcurrency}|${env.crossOriginIsolated ? 'coi' : 'nocoi'}|s:${settings.backend}/${settings.threads ?? 'auto'}`;
+}
+
+export async function loadThreadsHint(key: string): Promise<number | undefined> {
+  const v = await get<number>(key, db());
+  return typeof v === 'number' && v >= 1 ? v : undefined;
+}
+
+export async function saveThreadsHint(key: string, threads: number): Promise<void> {
+  await set(key, threads, db());
+}
+
+export async function loadOverride(): Promise<TuningOverride | undefined> {
+  return get<TuningOverride>(OVERRIDE_KEY, db());
+}

@@ -1,0 +1,96 @@
+/**
+ * Lazy loading of onnxruntime-web for the inference and calibration workers, in one of two builds:
+ * the plain CPU build (`onnxruntime-web/wasm`, 14 MB .wasm) for the WASM backend and the JSEP build
+ * (`onnxruntime-web`, WASM + WebGPU, 28 MB) only when a session runs on WebGPU.
+ */
+import type * as OrtModule from 'onnxruntime-web';
+import jsepWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
+import plainWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
+import type { BackendName } from '../src/core/backend.ts';
+import type { TuningOverride } from '../src/inference/calibration.ts';
+
+export type Ort = typeof OrtModule;
+export type OrtBuild = 'wasm' | 'jsep';
+
+const ortModules = new Map<OrtBuild, Promise<Ort>>();
+const ortThreads = new Map<OrtBuild, number>();
+
+/**
+ * Loads one ORT-web build (once per worker). Its WASM thread count is fixed by the first call: the
+ * runtime starts its thread pool when the first session is created. The .wasm files are emitted by
+ * Vite and served by the app itself — never a CDN.
+ */
+export function loadOrt(build: OrtBuild, threads: number): Promise<Ort> {
+  let p = ortModules.get(build);
+  if (!p) {
+    const mod = build === 'jsep' ? import('onnxruntime-web') : import('onnxruntime-web/wasm');
+    p = mod.then((m) => {
+      const ort = ((m as { default?: Ort }).default ?? m) as Ort;
+      ort.env.wasm.wasmPaths = { wasm: build === 'jsep' ? jsepWasmUrl : plainWasmUrl };
+      ort.env.wasm.proxy = false;
+      ort.env.wasm.numThreads = self.crossOriginIsolated ? threads : 1;
+      return ort;
+    });
+    ortModules.set(build, p);
+    ortThreads.set(build, self.crossOriginIsolated ? threads : 1);
+  }
+  return p;
+}
+
+/** A 70-byte ONNX model (one Identity node) used only to start a runtime before the real model is read. */
+const TINY_MODEL = Uint8Array.from(atob('CAgSADo6ChAKAXgSAXkiCElkZW50aXR5EgR3YXJtWg8KAXgSCgoICAESBAoCCAFiDwoBeRIKCggIARIECgIIAUIECgAQDQ=='), (c) => c.charCodeAt(0));
+const started = new Map<OrtBuild, Promise<Ort>>();
+
+/**
+ * Loads a build and starts its WASM runtime (fetch + compile of the .wasm, thread pool) by creating
+ * and releasing a one-node session, so that this overlaps with reading and checking the model file.
+ */
+export function startOrt(build: OrtBuild, threads: number): Promise<Ort> {
+  let p = started.get(build);
+  if (!p) {
+    p = loadOrt(build, threads).then(async (ort) => {
+      const s = await ort.InferenceSession.create(TINY_MODEL, { executionProviders: ['wasm'] });
+      await s.release();
+      return ort;
+    });
+    started.set(build, p);
+  }
+  return p;
+}
+
+/** The build for a backend: WebGPU needs JSEP; WASM uses the plain build unless JSEP is already running. */
+export function buildFor(backend: BackendName, override?: TuningOverride): OrtBuild {
+  if (backend === 'webgpu') return 'jsep';
+  if (override?.ortBuild) return override.ortBuild;
+  return ortModules.has('jsep') && !ortModules.has('wasm') ? 'jsep' : 'wasm';
+}
+
+export function sessionOptions(backend: BackendName): OrtModule.InferenceSession.SessionOptions {
+  return { executionProviders: [backend], graphOptimizationLevel: 'all' };
+}
+
+/** Runs `n` synthetic images through a session (calibration); resolves to the run's duration in ms. */
+export function syntheticRunner(ort: Ort, session: OrtModule.InferenceSession, inputName: string, size: number): (n: number) => Promise<number> {
+  let buf = new Float32Array(0);
+  return async (n: number) => {
+    const len = n * 3 * size * size;
+    if (buf.length < len) {
+      buf = new Float32Array(len);
+      for (let i = 0; i < len; i++) buf[i] = ((i * 7919) % 255) / 127.5 - 1;
+    }
+    const t0 = performance.now();
+    const out = await session.run({ [inputName]: new ort.Tensor('float32', buf.subarray(0, len), [n, 3, size, size]) });
+    const ms = performance.now() - t0;
+    for (const t of Object.values(out)) t.dispose();
+    return ms;
+  };
+}
+
+
+export function loadedBuilds(): OrtBuild[] {
+  return [...ortModules.keys()];
+}
+
+export function ortThreadsOf(build: OrtBuild): number | undefined {
+  return ortThreads.get(build);
+}
