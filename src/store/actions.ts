@@ -24,7 +24,10 @@ const get = useApp.getState;
  * result — cells already classified keep theirs, so none is lost or classified twice.
  */
 let recovering: Promise<void> | null = null;
+/** The classify call whose reports are accepted; reports of a call cut short by a crash are dropped. */
+let acceptedCall: symbol | null = null;
 const client = new InferenceClient((message) => {
+  acceptedCall = null;
   set({ modelStatus: 'loading', modelError: `${message} Restarting it and reloading the model…` });
   recovering = (async () => {
     if (currentSource) await loadModelQuietly(currentSource);
@@ -159,7 +162,8 @@ function applyBatch(report: BatchReport): void {
   const changed: Cell[] = [];
   for (const o of report.outcomes) {
     const cell = cells[o.id];
-    if (!cell) continue;
+    // A result only lands on a cell still waiting for one: each cell gets exactly one.
+    if (!cell || cell.status !== 'queued') continue;
     if (o.ok) {
       changed.push({
         ...cell,
@@ -178,7 +182,7 @@ function applyBatch(report: BatchReport): void {
   updateCells(changed);
   const job = get().job;
   if (job) {
-    const done = job.done + report.outcomes.length;
+    const done = job.done + changed.length;
     const seconds = (performance.now() - job.startedAt) / 1000;
     const cellsPerSecond = seconds > 0 ? done / seconds : 0;
     const remaining = Math.max(0, job.total - done);
@@ -220,9 +224,20 @@ export async function runQueue(): Promise<void> {
       });
       updateCells(lost);
       try {
-        const summary = await client.classify(inputs, { signal, onBatch: applyBatch });
+        const call = Symbol('classify');
+        acceptedCall = call;
+        const summary = await client.classify(inputs, {
+          signal,
+          // A report still in flight from a worker that has just died must not land after its cells
+          // were queued again for the new worker.
+          onBatch: (report) => {
+            if (acceptedCall === call) applyBatch(report);
+          },
+        });
+        acceptedCall = null;
         if (summary.cancelled) break;
       } catch (e) {
+        acceptedCall = null;
         if (!(e instanceof WorkerCrashedError) || !currentSource) throw e;
         // Unreported cells are still 'queued': restart the worker, reload, and resume from them.
         const first = get().order.find((id) => get().cells[id]?.status === 'queued') ?? null;
