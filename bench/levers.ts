@@ -176,30 +176,9 @@ export async function runLevers(ctx: LeverContext): Promise<LeverRow[]> {
     await context.close();
   }
 
-  log('levers: ORT build and cold start (default model, first visit)');
-  {
-    const cold = async (build: 'wasm' | 'jsep'): Promise<{ first: number; ready: number }> => {
-      const c = await BenchApp.newContext(browser);
-      try {
-        const p = await c.newPage();
-        await p.goto(`${origin}/favicon.svg`); // same origin, nothing of the app cached
-        await BenchApp.writeOverride(p, { ortBuild: build });
-        const r = await BenchApp.coldStart(c, origin, takeCells(ctx.cellSet, 1)[0]!);
-        return { first: r.firstResultMs, ready: r.modelReadyMs };
-      } finally {
-        await c.close();
-      }
-    };
-    const j: { first: number; ready: number }[] = [];
-    const w: { first: number; ready: number }[] = [];
-    for (let i = 0; i < reps; i++) {
-      j.push(await cold('jsep'));
-      w.push(await cold('wasm'));
-    }
-    const med = (xs: { first: number }[]): number => median(xs.map((x) => x.first));
-    rows.push({ group: 'runtime', lever: 'ORT-web build', model: 'default CNN', metric: 'cold start, first visit: navigation → first classified cell (ms, median)', baseline: { label: 'JSEP (28 MB .wasm)', value: med(j) }, variant: { label: 'plain WASM (14 MB .wasm)', value: med(w) }, better: 'lower', runs: reps, note: `model ready ${median(j.map((x) => x.ready)).toFixed(0)} → ${median(w.map((x) => x.ready)).toFixed(0)} ms; kept` });
-    log(`  cold start JSEP ${j.map((x) => x.first.toFixed(0)).join(', ')} → plain ${w.map((x) => x.first.toFixed(0)).join(', ')} ms`);
-  }
+  // (The app ships one ORT build — JSEP — so there is no app-level build lever; the raw
+  // JSEP-vs-plain comparison above is what decided it.)
+
 
   log('levers: decode overlap in the app (default model, real UI)');
   const n = quick ? 48 : 150;

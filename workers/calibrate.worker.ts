@@ -18,7 +18,7 @@ self.onmessage = async (e: MessageEvent<CalibrateRequest>) => {
   const r = e.data;
   try {
     if (r.type === 'init') {
-      const ort = await loadOrt(r.backend === 'webgpu' ? 'jsep' : 'wasm', r.threads);
+      const ort = await loadOrt('jsep', r.threads);
       const session = await ort.InferenceSession.create(new Uint8Array(await r.model.arrayBuffer()), sessionOptions(r.backend));
       run = syntheticRunner(ort, session, r.inputName, r.size);
       self.postMessage({ ok: true } satisfies CalibrateReply);

@@ -1,16 +1,16 @@
 /**
- * Lazy loading of onnxruntime-web for the inference and calibration workers, in one of two builds:
- * the plain CPU build (`onnxruntime-web/wasm`, 14 MB .wasm) for the WASM backend and the JSEP build
- * (`onnxruntime-web`, WASM + WebGPU, 28 MB) only when a session runs on WebGPU.
+ * Lazy loading of onnxruntime-web for the inference and calibration workers. The app imports exactly
+ * one ORT build: the default `onnxruntime-web` (JSEP: WASM + WebGPU + WebNN in one .wasm). The bench
+ * measured the plain CPU build (`onnxruntime-web/wasm`) against it: 0.99× on DinoBloom-S int8 and
+ * 1.06× on the default CNN (within noise), not worth a second 14 MB runtime to ship and precache.
  */
 import type * as OrtModule from 'onnxruntime-web';
 import jsepWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
-import plainWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import type { BackendName } from '../src/core/backend.ts';
 import type { TuningOverride } from '../src/inference/calibration.ts';
 
 export type Ort = typeof OrtModule;
-export type OrtBuild = 'wasm' | 'jsep';
+export type OrtBuild = 'jsep';
 
 const ortModules = new Map<OrtBuild, Promise<Ort>>();
 const ortThreads = new Map<OrtBuild, number>();
@@ -23,10 +23,10 @@ const ortThreads = new Map<OrtBuild, number>();
 export function loadOrt(build: OrtBuild, threads: number): Promise<Ort> {
   let p = ortModules.get(build);
   if (!p) {
-    const mod = build === 'jsep' ? import('onnxruntime-web') : import('onnxruntime-web/wasm');
+    const mod = import('onnxruntime-web');
     p = mod.then((m) => {
       const ort = ((m as { default?: Ort }).default ?? m) as Ort;
-      ort.env.wasm.wasmPaths = { wasm: build === 'jsep' ? jsepWasmUrl : plainWasmUrl };
+      ort.env.wasm.wasmPaths = { wasm: jsepWasmUrl };
       ort.env.wasm.proxy = false;
       ort.env.wasm.numThreads = self.crossOriginIsolated ? threads : 1;
       return ort;
@@ -58,11 +58,9 @@ export function startOrt(build: OrtBuild, threads: number): Promise<Ort> {
   return p;
 }
 
-/** The build for a backend: WebGPU needs JSEP; WASM uses the plain build unless JSEP is already running. */
-export function buildFor(backend: BackendName, override?: TuningOverride): OrtBuild {
-  if (backend === 'webgpu') return 'jsep';
-  if (override?.ortBuild) return override.ortBuild;
-  return ortModules.has('jsep') && !ortModules.has('wasm') ? 'jsep' : 'wasm';
+/** The build for a backend: always the one JSEP build (kept as a function for the bench's reports). */
+export function buildFor(_backend: BackendName, _override?: TuningOverride): OrtBuild {
+  return 'jsep';
 }
 
 export function sessionOptions(backend: BackendName): OrtModule.InferenceSession.SessionOptions {
