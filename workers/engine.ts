@@ -350,7 +350,7 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
       const row = calibration.trials.find((t) => t.backend === chosen.backend && t.threads === threads && t.batchSize === this.batchSize);
       reasonParts.push(describeChoice({ backend: chosen.backend, threads, batchSize: this.batchSize, msPerImage: row?.msPerImage }, calibration.cached));
     }
-    else if (this.pending) reasonParts.push('calibrating in the background');
+    else if (this.pending) reasonParts.push('on-device calibration runs when idle and applies from the next load');
     if (override) reasonParts.push('benchmark override');
     const choice: BackendChoice = { backend: chosen.backend, threads, reason: reasonParts.join('; ') };
     return {
