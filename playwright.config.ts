@@ -1,16 +1,6 @@
 import { defineConfig } from '@playwright/test';
 
-/** Debian's Chromium (apt-get install chromium); Playwright's own browser download is not available here. */
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const baseArgs = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { CHROMIUM_ARGS as baseArgs, CHROMIUM_PATH as chromiumPath } from './e2e/chromium.ts';
 const port = Number(process.env.E2E_PORT ?? 4173);
 const staticPort = Number(process.env.E2E_STATIC_PORT ?? 4174);
 

@@ -1,16 +1,10 @@
 /** Headless Debian Chromium with the same flags as playwright.config.ts (Playwright cannot download browsers here). */
 import { chromium, type Browser } from '@playwright/test';
 
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const BASE_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../e2e/chromium.ts';
+
+export { CHROMIUM_PATH };
+export const BASE_ARGS = CHROMIUM_ARGS;
 
 export async function launch(extraArgs: string[] = [], opts: { gpu?: boolean } = {}): Promise<Browser> {
   // --gpu: keep the GPU process and expose WebGPU (for machines with a real adapter)
