@@ -62,13 +62,21 @@ export function initApp(): Promise<void> {
   return initPromise;
 }
 
+/** Resolves once the stored case is on screen: a drop made earlier waits for it instead of being overwritten. */
+let markRestored: () => void = () => {};
+const sessionRestored = new Promise<void>((r) => (markRestored = r));
+
 async function restoreAndLoad(): Promise<void> {
   const settings = await db.loadMeta<BackendSettings>('backendSettings').catch(() => undefined);
   if (settings) set({ backendSettings: settings });
   const modelClasses = (await db.loadMeta<Record<string, string[]>>('modelClasses').catch(() => undefined)) ?? {};
   set({ modelClasses });
-  await openInitialCase();
-  set({ restored: true });
+  try {
+    await openInitialCase();
+  } finally {
+    set({ restored: true });
+    markRestored();
+  }
   await activateInitial(self.location.search);
 }
 
@@ -123,6 +131,7 @@ export async function showCaseCells(caseId: string): Promise<void> {
 
 export async function addFiles(files: DroppedFile[]): Promise<void> {
   if (files.length === 0) return;
+  await sessionRestored;
   const activeCase = get().activeCase;
   if (!activeCase) return;
   if (activeCase.status === 'signed') {
