@@ -4,7 +4,7 @@
  * Writes are batched (one transaction per flush) and a refused write (quota) is reported, never
  * silently dropped: the session stays in memory and export still works.
  */
-import { createStore, delMany, entries, get, getMany, set, setMany, clear, type UseStore } from 'idb-keyval';
+import { createStore, delMany, entries, get, getMany, set, setMany, type UseStore } from 'idb-keyval';
 import type { Cell } from '../core/cell.ts';
 
 let stores: { cells: UseStore; images: UseStore; meta: UseStore } | null = null;
@@ -78,11 +78,6 @@ export async function loadOrphanCells(): Promise<Cell[]> {
 export async function deleteCells(ids: string[]): Promise<void> {
   await delMany(ids, db().cells);
   await delMany(ids, db().images);
-}
-
-export async function clearAll(): Promise<void> {
-  await clear(db().cells);
-  await clear(db().images);
 }
 
 export async function saveMeta<T>(key: string, value: T): Promise<void> {

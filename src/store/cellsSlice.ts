@@ -10,14 +10,12 @@ export interface CellsSlice {
   storageError: string | null;
   /** True once the persisted session has been read back after a reload. */
   restored: boolean;
-  select(id: string | null): void;
 }
 
-export const createCellsSlice: StateCreator<AppState, [], [], CellsSlice> = (set) => ({
+export const createCellsSlice: StateCreator<AppState, [], [], CellsSlice> = () => ({
   cells: {},
   order: [],
   selectedId: null,
   storageError: null,
   restored: false,
-  select: (selectedId) => set({ selectedId, selection: selectedId ? [selectedId] : [] }),
 });
