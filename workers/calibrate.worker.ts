@@ -1,8 +1,8 @@
 /**
  * Short-lived calibration worker: holds one backend/thread configuration of a model and times single
- * batches of synthetic input on request, so the engine can interleave runs of several configurations
- * (one worker each: ORT-web's WASM thread count is fixed once its runtime starts). Started and
- * terminated by workers/engine.ts; requests are answered in order.
+ * batches of synthetic input on request (one worker per configuration: ORT-web's WASM thread count is
+ * fixed once its runtime starts). Started and terminated by workers/engine.ts, one at a time;
+ * requests are answered in order.
  */
 import type { BackendName } from '../src/core/backend.ts';
 import { loadOrt, sessionOptions, syntheticRunner } from './ort.ts';

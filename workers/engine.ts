@@ -1,10 +1,8 @@
 /**
  * The inference engine that lives in the worker: onnxruntime-web session + linear head.
- * ORT-web is imported here and nowhere else, lazily and in one of two builds: the plain CPU build
- * (`onnxruntime-web/wasm`, 14 MB .wasm) for the WASM backend — smaller to fetch and compile and faster
- * than the JSEP build — and the default JSEP build (`onnxruntime-web`, WASM + WebGPU) only when a
- * session runs on WebGPU. Backend, WASM threads and batch size come from an on-device calibration
- * (src/inference/calibration.ts) made at a model's first load and cached.
+ * ORT-web is imported only in workers/ (workers/ort.ts: one build, the default JSEP build, which runs
+ * both the WASM and the WebGPU backend). Backend, WASM threads and batch size come from an on-device
+ * calibration (src/inference/calibration.ts) made at a model's first load and cached.
  */
 import type * as OrtModule from 'onnxruntime-web';
 import { autoThreads, chooseBackend, isSoftwareAdapter, type BackendChoice, type BackendName, type BackendSettings, type EnvironmentFacts, type GpuFacts } from '../src/core/backend.ts';
@@ -14,7 +12,7 @@ import { checkModelIo } from '../src/core/modelIo.ts';
 import { preprocess } from '../src/core/preprocess.ts';
 import {
   CALIBRATION_VERSION, calibrationCandidates, calibrationKey, describeChoice, loadCalibration, loadOverride, loadThreadsHint, measureCandidates, pickBest,
-  saveCalibration, saveThreadsHint, threadsHintKey,
+  saveCalibration, warmUp, saveThreadsHint, threadsHintKey,
   type Candidate, type CalibrationRecord, type Trial,
 } from '../src/inference/calibration.ts';
 import type {
@@ -58,10 +56,14 @@ export interface EngineStats {
   lastBatchEndEpochMs: number;
   /** when each batch ended, epoch ms, for the last 2,000 batches */
   batchEndsEpochMs: number[];
+  /** session.run time per cell of each of the last 2,000 batches (shows the WASM tier-up, see warmUp) */
+  batchInferenceMsPerCell: number[];
+  /** the last idle warm-up of a freshly loaded session: how long it ran, and whether it finished */
+  warmUp: { ms: number; completed: boolean } | null;
 }
 const stats: EngineStats = {
   jobs: 0, cells: 0, batches: 0, busyMs: 0, timings: { ...zeroTimings(), waitMs: 0 }, batchSize: 0, overlapDecode: true, ortBuild: null, calibration: null,
-  lastBatchEndEpochMs: 0, batchEndsEpochMs: [],
+  lastBatchEndEpochMs: 0, batchEndsEpochMs: [], batchInferenceMsPerCell: [], warmUp: null,
 };
 (self as unknown as { __dinobloomStats: EngineStats }).__dinobloomStats = stats;
 
@@ -126,7 +128,8 @@ class CandidateWorker {
 
 /**
  * Decode + resize cost of one typical cell on this device: a 360 × 360 JPEG (the size of a PBC crop)
- * drawn here, decoded and preprocessed like a real cell; best of three.
+ * drawn here, decoded and preprocessed like a real cell; best of eight (the first runs of the resize
+ * code are not optimised by the JavaScript engine yet: they took ~15 ms instead of ~5).
  */
 async function measurePrep(input: { size: number; mean: number[]; std: number[] }): Promise<number> {
   const canvas = new OffscreenCanvas(360, 360);
@@ -144,7 +147,7 @@ async function measurePrep(input: { size: number; mean: number[]; std: number[] 
   const blob = await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.92 });
   const out = new Float32Array(3 * input.size * input.size);
   let best = Infinity;
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 8; i++) {
     const t0 = performance.now();
     const d = await decodeCell(blob);
     if (!d.ok) throw new Error(d.message);
@@ -198,10 +201,10 @@ interface PendingCalibration {
 const EARLY_START_WAIT_MS = 60;
 /** Default batch before (or without) a calibration. */
 const DEFAULT_BATCH = 8;
+/** Idle time after a load before the session's warm-up starts (lets the page finish its own start-up first). */
+const WARM_UP_DELAY_MS = 200;
 /** Idle time after load / after a job before the background calibration starts. */
 const CALIBRATION_DELAY_MS = 1500;
-/** Candidates whose model is larger than this are measured one after the other (not all held at once). */
-const PARALLEL_CALIBRATION_MAX_BYTES = 150e6;
 
 export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'> {
   private session: OrtModule.InferenceSession | null = null;
@@ -219,6 +222,14 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
   private calibrating = false;
   private abortCalibration = false;
   private decodePool: DecodePool | null = null;
+  /** session.run calls of this worker, one at a time (a job's batch waits for an idle warm-up run to end) */
+  private sessionQueue: Promise<unknown> = Promise.resolve();
+
+  private exclusive<T>(f: () => Promise<T>): Promise<T> {
+    const p = this.sessionQueue.then(f, f);
+    this.sessionQueue = p.catch(() => {});
+    return p;
+  }
 
   async probeEnvironment(): Promise<EnvironmentFacts> {
     this.environment ??= {
@@ -339,7 +350,9 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
     this.current = { backend: chosen.backend, threads };
     if (!calibration && !override) {
       this.pending = { key, manifest, candidates, variantFor, bundle, current: this.current, hintKey };
-      this.scheduleCalibration(CALIBRATION_DELAY_MS);
+      this.scheduleCalibration(CALIBRATION_DELAY_MS); // its warm-up also warms this session
+    } else {
+      this.scheduleWarmUp();
     }
     stats.batchSize = this.batchSize;
     stats.overlapDecode = this.overlapDecode;
@@ -366,6 +379,31 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
     };
   }
 
+  /**
+   * Runs synthetic batches on the new session while nothing else is asked of the worker, until the
+   * browser has recompiled ORT's hot WebAssembly functions with its optimising compiler (see warmUp in
+   * calibration.ts): otherwise the user's first cells run on the baseline code, 3–8× slower, for the
+   * first seconds after every page load. A job that starts meanwhile stops it after the current run.
+   */
+  private scheduleWarmUp(): void {
+    const session = this.session;
+    const manifest = this.manifest;
+    const ort = this.ort;
+    if (!session || !manifest || !ort || this.current?.backend !== 'wasm') return;
+    const stale = (): boolean => this.session !== session || this.activeJobs > 0;
+    setTimeout(() => {
+      if (stale()) return;
+      const synthetic = syntheticRunner(ort, session, manifest.input.name, manifest.input.size);
+      const run = (n: number): Promise<number> => this.exclusive(() => synthetic(n));
+      const t0 = performance.now();
+      void warmUp([{ run }], { aborted: stale })
+        .then((typical) => {
+          stats.warmUp = { ms: performance.now() - t0, completed: typical !== null };
+        })
+        .catch(() => {}); // an optimisation only
+    }, WARM_UP_DELAY_MS);
+  }
+
   private scheduleCalibration(delayMs: number): void {
     if (this.calibrationTimer) clearTimeout(this.calibrationTimer);
     this.calibrationTimer = setTimeout(() => {
@@ -375,8 +413,8 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
   }
 
   /**
-   * Background calibration: measures every candidate configuration (interleaved, each in a worker of
-   * its own; or on this worker's session when there is only one) while no job runs. A job that starts
+   * Background calibration: measures every candidate configuration (one after the other, each in a
+   * worker of its own; or on this worker's session when there is only one) while no job runs. A job that starts
    * meanwhile aborts it; it is retried once the worker is idle again. The result is cached for the
    * next load; the batch size applies at once when it belongs to the configuration running now.
    */
@@ -392,39 +430,35 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
       const input = { name: p.manifest.input.name, size: p.manifest.input.size };
       const aborted = (): boolean => this.abortCalibration || this.pending !== p;
       let trials: Trial[] | null = null;
-      const onlyCurrent = p.candidates.length === 1 && p.candidates[0]!.backend === p.current.backend && p.candidates[0]!.threads === p.current.threads;
-      if (onlyCurrent && this.session && this.ort) {
-        const run = syntheticRunner(this.ort, this.session, input.name, input.size);
-        trials = await measureCandidates([{ ...p.current, run }], { aborted, budgetMs: 6000 });
-      } else {
-        const blobs = new Map<string, Blob>();
-        for (const c of p.candidates) {
+      // One candidate runtime at a time: an idle multi-threaded ORT runtime in another worker slowed
+      // the one being timed (DinoBloom-S int8, 1 thread: 253 → 342 ms/cell with an idle 2-thread
+      // runtime beside it), and each runtime holds its own WASM memory. The configuration this
+      // worker already runs is timed on its own session (no second copy of the model).
+      trials = [];
+      const blobs = new Map<string, Blob>();
+      for (const c of p.candidates) {
+        if (aborted()) return;
+        const own = c.backend === p.current.backend && c.threads === p.current.threads && this.session && this.ort;
+        let rows: Trial[] | null;
+        if (own) {
+          const synthetic = syntheticRunner(this.ort!, this.session!, input.name, input.size);
+          rows = await measureCandidates([{ ...c, run: (n: number) => this.exclusive(() => synthetic(n)) }], { aborted, budgetMs: 6000 });
+        } else {
           const v = p.variantFor(c.backend)!;
           if (!blobs.has(v.file)) blobs.set(v.file, new Blob([(await readVerified(p.bundle, v)) as Uint8Array<ArrayBuffer>]));
-          if (aborted()) return;
-        }
-        const sequential = Math.max(...p.candidates.map((c) => p.variantFor(c.backend)!.bytes)) > PARALLEL_CALIBRATION_MAX_BYTES;
-        const groups = sequential ? p.candidates.map((c) => [c]) : [p.candidates];
-        trials = [];
-        for (const group of groups) {
-          const ws = group.map((c) => new CandidateWorker(c));
-          workers.push(...ws);
-          const ok: CandidateWorker[] = [];
-          for (const w of ws) {
-            try {
-              await w.init(blobs.get(p.variantFor(w.candidate.backend)!.file)!, input);
-              ok.push(w);
-            } catch {
-              w.terminate(); // a configuration that cannot run (e.g. no WebGPU device) is not chosen
-            }
-            if (aborted()) return;
+          const w = new CandidateWorker(c);
+          workers.push(w);
+          try {
+            await w.init(blobs.get(v.file)!, input);
+          } catch {
+            w.terminate(); // a configuration that cannot run (e.g. no WebGPU device) is not chosen
+            continue;
           }
-          if (ok.length === 0) continue;
-          const rows = await measureCandidates(ok.map((w) => ({ ...w.candidate, run: (n: number) => w.run(n) })), { aborted, budgetMs: 8000 });
-          ok.forEach((w) => w.terminate());
-          if (!rows) return;
-          trials.push(...rows);
+          rows = await measureCandidates([{ ...c, run: (n: number) => w.run(n) }], { aborted, budgetMs: 6000 });
+          w.terminate();
         }
+        if (!rows) return;
+        trials.push(...rows);
       }
       if (!trials || trials.length === 0 || aborted()) return;
       const prepMs = await measurePrep(p.manifest.input).catch(() => undefined);
@@ -569,7 +603,7 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
           let embeddings: Float32Array;
           try {
             const feeds = { [manifest.input.name]: new ort.Tensor('float32', prepared.data.subarray(0, good.length * per), [good.length, 3, size, size]) };
-            const out = await session.run(feeds);
+            const out = await this.exclusive(() => session.run(feeds));
             const tensor = out[manifest.output?.name ?? 'embedding'];
             if (!tensor) throw new Error('the model produced no embedding output');
             embeddings = (await tensor.getData()) as Float32Array;
@@ -582,6 +616,8 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
           }
           const t3 = performance.now();
           timings.inferenceMs += t3 - t2;
+          stats.batchInferenceMsPerCell.push((t3 - t2) / good.length);
+          if (stats.batchInferenceMsPerCell.length > 2000) stats.batchInferenceMsPerCell.splice(0, 1000);
           const probs = applyHead(head, embeddings, good.length);
           const c = head.classes.length;
           good.forEach((g, i) => outcomes.push({ id: g.id, ok: true, probabilities: probs.slice(i * c, (i + 1) * c), width: g.width, height: g.height }));

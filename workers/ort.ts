@@ -23,18 +23,40 @@ const ortThreads = new Map<OrtBuild, number>();
 export function loadOrt(build: OrtBuild, threads: number): Promise<Ort> {
   let p = ortModules.get(build);
   if (!p) {
+    const n = self.crossOriginIsolated ? threads : 1;
     const mod = import('onnxruntime-web');
-    p = mod.then((m) => {
+    p = Promise.all([mod, n > 1 ? freshWasmBinary(jsepWasmUrl).catch(() => null) : null]).then(([m, binary]) => {
       const ort = ((m as { default?: Ort }).default ?? m) as Ort;
       ort.env.wasm.wasmPaths = { wasm: jsepWasmUrl };
+      if (binary) ort.env.wasm.wasmBinary = binary;
       ort.env.wasm.proxy = false;
-      ort.env.wasm.numThreads = self.crossOriginIsolated ? threads : 1;
+      ort.env.wasm.numThreads = n;
       return ort;
     });
     ortModules.set(build, p);
-    ortThreads.set(build, self.crossOriginIsolated ? threads : 1);
+    ortThreads.set(build, n);
   }
   return p;
+}
+
+/**
+ * The runtime's .wasm bytes with a custom section holding a random nonce appended (engines ignore
+ * custom sections), so that this page load compiles its own copy. Chromium reuses a compiled module
+ * whose bytes it has seen in the same renderer process, and for ORT's multi-threaded runtime that
+ * reuse went wrong from the second reload of a tab on: DinoBloom-S int8 at 2 threads then stayed at
+ * 300–450 ms/cell for the rest of the page's life instead of tiering up to ~130 (a bare ORT page
+ * showed it too: loads 0–3 of one tab 146, 125, 365, 341 ms/cell; a new tab each time, or these
+ * bytes, 130–170 after the first runs). Single-threaded runtimes were not affected and are left alone.
+ */
+async function freshWasmBinary(url: string): Promise<Uint8Array> {
+  const base = new Uint8Array(await (await fetch(url)).arrayBuffer());
+  const name = new TextEncoder().encode('dinobloom-load');
+  const payload = new TextEncoder().encode(`${Date.now()}-${Math.random()}`);
+  const body = [name.length, ...name, ...payload]; // < 128 bytes: one-byte LEB128 lengths
+  const out = new Uint8Array(base.length + 2 + body.length);
+  out.set(base);
+  out.set([0, body.length, ...body], base.length);
+  return out;
 }
 
 /** A 70-byte ONNX model (one Identity node) used only to start a runtime before the real model is read. */

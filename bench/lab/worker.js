@@ -7,6 +7,19 @@ self.onmessage = async (e) => {
   try {
     const ort = await import(BUILDS[cfg.build ?? 'jsep']);
     ort.env.wasm.wasmPaths = '/ort/';
+    if (cfg.freshBinary) {
+      // the app's workers/ort.ts: the .wasm bytes plus a custom section with a nonce, so that this
+      // load compiles its own module instead of reusing one compiled earlier in this renderer
+      const file = (cfg.build ?? 'jsep') === 'jsep' ? 'ort-wasm-simd-threaded.jsep.wasm' : 'ort-wasm-simd-threaded.wasm';
+      const base = new Uint8Array(await (await fetch('/ort/' + file)).arrayBuffer());
+      const enc = new TextEncoder();
+      const name = enc.encode('bench-lab-load');
+      const body = [name.length, ...name, ...enc.encode(String(Math.random()))];
+      const bytes = new Uint8Array(base.length + 2 + body.length);
+      bytes.set(base);
+      bytes.set([0, body.length, ...body], base.length);
+      ort.env.wasm.wasmBinary = bytes;
+    }
     ort.env.wasm.numThreads = cfg.threads ?? 1;
     ort.env.wasm.proxy = false;
     const bytes = new Uint8Array(await (await fetch(cfg.modelUrl)).arrayBuffer());

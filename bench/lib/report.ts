@@ -36,7 +36,7 @@ export interface DefaultExtras {
     cells: number;
     cellsPerSec: number;
     uiIdleMs: number;
-    longTasks: { count: number; maxMs: number; totalMs: number };
+    longTasks: { count: number; maxMs: number; totalMs: number; fileInputTask?: { ms: number; appMs: number } | null };
     memoryBytes: number | null;
     rendererRssMiB: number | null;
     rendererPeakMiB: number | null;
@@ -90,7 +90,7 @@ export function targets(r: BenchResult): { target: string; measured: string; pas
     const lt = d.bigRuns.map((b) => b.longTasks.count);
     out.push({
       target: `default model: 0 main-thread tasks > 50 ms during a ${d.bigRuns[0]!.cells}-cell run`,
-      measured: `${lt.join(', ')} per run (longest ${fmt(Math.max(...d.bigRuns.map((b) => b.longTasks.maxMs)), 0)} ms)`,
+      measured: `${lt.join(', ')} per run (longest ${fmt(Math.max(...d.bigRuns.map((b) => b.longTasks.maxMs)), 0)} ms); plus the browser's own file-input task: ${d.bigRuns.map((b) => (b.longTasks.fileInputTask ? `${fmt(b.longTasks.fileInputTask.ms, 0)} ms (app part ${fmt(b.longTasks.fileInputTask.appMs, 0)} ms)` : '–')).join(', ')}`,
       pass: lt.every((c) => c === 0),
     });
     const mem = d.bigRuns.map((b) => b.memoryBytes).filter((x): x is number => x !== null);
@@ -167,13 +167,18 @@ export function renderMarkdown(r: BenchResult): string {
     L.push(`- first visit: ${d.firstVisit.map((v) => `${fmt(v.firstResultMs, 0)} ms (model ready ${fmt(v.modelReadyMs, 0)})`).join(', ')}`);
     L.push(`- repeat visit: ${d.repeatVisit.map((v) => `${fmt(v.firstResultMs, 0)} ms (model ready ${fmt(v.modelReadyMs, 0)})`).join(', ')}`);
     L.push('');
-    L.push('| run | cells | cells/s | UI idle after | long tasks > 50 ms (count / longest / total) | memory after Clear session | renderer RSS (peak) |');
-    L.push('|---|---|---|---|---|---|---|');
-    d.bigRuns.forEach((b, i) =>
-      L.push(
-        `| ${i + 1} | ${b.cells} | ${fmt(b.cellsPerSec, 1)} | ${fmt(b.uiIdleMs / 1000, 1)} s | ${b.longTasks.count} / ${fmt(b.longTasks.maxMs, 0)} ms / ${fmt(b.longTasks.totalMs, 0)} ms | ${mib(b.memoryBytes)} MiB | ${fmt(b.rendererRssMiB, 0)} MiB (${fmt(b.rendererPeakMiB, 0)}) |`,
-      ),
+    L.push(
+      'Long tasks: main-thread tasks > 50 ms from the file input\'s change event until the UI is idle. The task in which the browser hands the 500 picked files to the page is shown apart (*file-input task*): setting 500 files on a bare input with no listener made a 100–225 ms task in this Chromium, so it is the browser\'s; only its part after the change event (the app\'s handler, *app part*) is the app\'s and counts when over 50 ms.',
     );
+    L.push('');
+    L.push('| run | cells | cells/s | UI idle after | app long tasks > 50 ms (count / longest / total) | file-input task (app part) | memory after Clear session | renderer RSS (peak) |');
+    L.push('|---|---|---|---|---|---|---|---|');
+    d.bigRuns.forEach((b, i) => {
+      const fi = b.longTasks.fileInputTask;
+      L.push(
+        `| ${i + 1} | ${b.cells} | ${fmt(b.cellsPerSec, 1)} | ${fmt(b.uiIdleMs / 1000, 1)} s | ${b.longTasks.count} / ${fmt(b.longTasks.maxMs, 0)} ms / ${fmt(b.longTasks.totalMs, 0)} ms | ${fi ? `${fmt(fi.ms, 0)} ms (${fmt(fi.appMs, 0)} ms)` : 'none > 50 ms'} | ${mib(b.memoryBytes)} MiB | ${fmt(b.rendererRssMiB, 0)} MiB (${fmt(b.rendererPeakMiB, 0)}) |`,
+      );
+    });
     L.push('');
   }
   if (r.levers?.length) {

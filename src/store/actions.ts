@@ -129,6 +129,10 @@ export async function showCaseCells(caseId: string): Promise<void> {
   void runQueue();
 }
 
+/** addFiles works in slices of at most this many files or this much time (then yields to the page). */
+const ADD_SLICE_MAX_FILES = 200;
+const ADD_SLICE_MS = 12;
+
 export async function addFiles(files: DroppedFile[]): Promise<void> {
   if (files.length === 0) return;
   await sessionRestored;
@@ -139,27 +143,35 @@ export async function addFiles(files: DroppedFile[]): Promise<void> {
     return;
   }
   const now = Date.now();
-  // In slices of 200, yielding in between: a 2,000-file drop never blocks the page for long.
-  for (let start = 0; start < files.length; start += 200) {
-    const slice = files.slice(start, start + 200);
-    const added: Cell[] = slice.map((f, i) => ({
-      id: crypto.randomUUID(),
-      caseId: activeCase.id,
-      name: f.path || f.file.name,
-      bytes: f.file.size,
-      addedAt: now + (start + i) / 1000,
-      status: 'queued',
-      probabilities: null,
-      modelId: null,
-      modelVersion: null,
-      userClass: null,
-      error: null,
-    }));
-    added.forEach((c, i) => memoryBlobs.set(c.id, slice[i]!.file));
+  // In short slices, yielding in between, so that a big drop never blocks the page: reading a picked
+  // file's name and size asks the browser process for its metadata (~0.3 ms a file on 2 cores — 200
+  // files were a 60–120 ms task), and storing the files costs about as much again.
+  for (let start = 0; start < files.length; ) {
+    const sliceStart = performance.now();
+    const added: Cell[] = [];
+    const blobs: Blob[] = [];
+    for (; start < files.length && added.length < ADD_SLICE_MAX_FILES && performance.now() - sliceStart < ADD_SLICE_MS; start++) {
+      const f = files[start]!;
+      added.push({
+        id: crypto.randomUUID(),
+        caseId: activeCase.id,
+        name: f.path || f.file.name,
+        bytes: f.file.size,
+        addedAt: now + start / 1000,
+        status: 'queued',
+        probabilities: null,
+        modelId: null,
+        modelVersion: null,
+        userClass: null,
+        error: null,
+      });
+      blobs.push(f.file);
+    }
+    added.forEach((c, i) => memoryBlobs.set(c.id, blobs[i]!));
     set({ order: [...get().order, ...added.map((c) => c.id)] });
     updateCells(added);
     void runQueue();
-    await db.saveImages(added.map((c, i) => [c.id, slice[i]!.file] as [string, Blob])).catch((e: Error) => set({ storageError: e.message }));
+    await db.saveImages(added.map((c, i) => [c.id, blobs[i]!] as [string, Blob])).catch((e: Error) => set({ storageError: e.message }));
     await new Promise((r) => setTimeout(r, 0));
   }
   void recordCaseEvent({ action: "add-cells", detail: `${files.length} file(s)` });
