@@ -88,6 +88,24 @@ async function gpuFacts(): Promise<GpuFacts | null> {
   }
 }
 
+/**
+ * Lets the worker handle its pending messages. A single-threaded session.run blocks this thread and
+ * resolves through microtasks only, so a loop of runs (warm-up, calibration on this worker's own
+ * session) would otherwise keep a classify or cancel request waiting until the whole loop ends —
+ * measured: a cell dropped right after load waited the full 1.5 s warm-up. A MessageChannel task,
+ * unlike setTimeout(0), is not clamped to 4 ms when nested.
+ */
+function yieldToEvents(): Promise<void> {
+  return new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => {
+      ch.port1.close();
+      resolve();
+    };
+    ch.port2.postMessage(null);
+  });
+}
+
 /** One calibration candidate held in a short-lived worker of its own (workers/calibrate.worker.ts). */
 class CandidateWorker {
   private readonly worker = new Worker(new URL('./calibrate.worker.ts', import.meta.url), { type: 'module', name: 'calibrate' });
@@ -394,7 +412,10 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
     setTimeout(() => {
       if (stale()) return;
       const synthetic = syntheticRunner(ort, session, manifest.input.name, manifest.input.size);
-      const run = (n: number): Promise<number> => this.exclusive(() => synthetic(n));
+      const run = async (n: number): Promise<number> => {
+        await yieldToEvents();
+        return stale() ? 0 : this.exclusive(() => synthetic(n)); // a 0 is never used: stale() aborts the warm-up next
+      };
       const t0 = performance.now();
       void warmUp([{ run }], { aborted: stale })
         .then((typical) => {
@@ -442,7 +463,11 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
         let rows: Trial[] | null;
         if (own) {
           const synthetic = syntheticRunner(this.ort!, this.session!, input.name, input.size);
-          rows = await measureCandidates([{ ...c, run: (n: number) => this.exclusive(() => synthetic(n)) }], { aborted, budgetMs: 6000 });
+          const run = async (n: number): Promise<number> => {
+            await yieldToEvents();
+            return aborted() ? 0 : this.exclusive(() => synthetic(n)); // a 0 is never used: the calibration is abandoned
+          };
+          rows = await measureCandidates([{ ...c, run }], { aborted, budgetMs: 6000 });
         } else {
           const v = p.variantFor(c.backend)!;
           if (!blobs.has(v.file)) blobs.set(v.file, new Blob([(await readVerified(p.bundle, v)) as Uint8Array<ArrayBuffer>]));
