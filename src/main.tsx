@@ -7,16 +7,28 @@ import './ui/styles.css';
 
 const root = document.getElementById('root')!;
 
-/** Resolves once the first model has loaded (or failed to). */
-function firstModelSettled(): Promise<void> {
+/**
+ * Resolves once the first model has loaded (or failed to) and no cells have been classifying for
+ * QUIET_MS: the moment a service worker install (precaching ~30 MB) no longer slows anything down.
+ */
+const QUIET_MS = 2000;
+function firstQuietMoment(): Promise<void> {
   return new Promise((resolve) => {
-    const settled = (s: ReturnType<typeof useApp.getState>): boolean => s.modelStatus === 'ready' || s.modelStatus === 'error';
-    if (settled(useApp.getState())) return resolve();
-    const stop = useApp.subscribe((s) => {
-      if (!settled(s)) return;
-      stop();
-      resolve();
-    });
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const check = (s: ReturnType<typeof useApp.getState>): void => {
+      const quiet = (s.modelStatus === 'ready' || s.modelStatus === 'error') && s.job === null;
+      if (quiet && !timer) {
+        timer = setTimeout(() => {
+          stop();
+          resolve();
+        }, QUIET_MS);
+      } else if (!quiet && timer) {
+        clearTimeout(timer);
+        timer = null;
+      }
+    };
+    const stop = useApp.subscribe(check);
+    check(useApp.getState());
   });
 }
 
@@ -29,7 +41,7 @@ async function main(): Promise<void> {
       onNeedRefresh: (update) => useApp.setState({ applyUpdate: update }),
       onOfflineReady: () => useApp.setState({ offlineReady: true }),
     },
-    { registerAfter: firstModelSettled() },
+    { registerAfter: firstQuietMoment() },
   );
   if (isolation === 'reloading') return;
   useApp.setState({ isolation });

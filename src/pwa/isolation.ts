@@ -17,13 +17,14 @@ export interface PwaHooks {
 }
 
 /** The longest a page that is already isolated waits before registering the service worker. */
-const REGISTER_DEFER_MAX_MS = 10_000;
+const REGISTER_DEFER_MAX_MS = 60_000;
 
 /**
  * `registerAfter`: when the server already made the page cross-origin isolated, the service worker is
  * not needed for this visit, and its install (precaching the shell and the 28 MB runtime .wasm)
- * competed with the first model load: first visits took ~2.2 s to the first classified cell instead
- * of ~1.95 s on 2 cores. It is then registered once this settles (at most REGISTER_DEFER_MAX_MS).
+ * competed with the first model load and the first cells: first visits took ~2.2 s to the first
+ * classified cell instead of ~1.95 s on 2 cores. It is then registered once this settles (the app
+ * passes "model loaded and no cells classifying for 2 s"), at most REGISTER_DEFER_MAX_MS later.
  */
 export async function startPwa(hooks: PwaHooks, opts: { registerAfter?: Promise<unknown> } = {}): Promise<IsolationState> {
   if (!('serviceWorker' in navigator)) return self.crossOriginIsolated ? 'isolated' : 'single-thread';
