@@ -5,7 +5,7 @@
  * calibration (src/inference/calibration.ts) made at a model's first load and cached.
  */
 import type * as OrtModule from 'onnxruntime-web';
-import { autoThreads, chooseBackend, isSoftwareAdapter, type BackendChoice, type BackendName, type BackendSettings, type EnvironmentFacts, type GpuFacts } from '../src/core/backend.ts';
+import { autoThreads, chooseBackend, isSoftwareAdapter, type BackendChoice, type BackendName, type BackendSettings, type EnvironmentFacts } from '../src/core/backend.ts';
 import { applyHead, parseHeadJson, type LinearHead } from '../src/core/head.ts';
 import { BundleError, pickVariant, type BundleManifest, type EncoderVariant } from '../src/core/manifest.ts';
 import { checkModelIo } from '../src/core/modelIo.ts';
@@ -20,10 +20,13 @@ import type {
 } from '../src/inference/types.ts';
 import { offerToFiles } from './bundleArchive.ts';
 import { openBundle, readVerified } from './bundleReader.ts';
+import { CandidateWorker } from './candidateWorker.ts';
 import { decodeCell } from './decode.ts';
-import type { DecodeReply, DecodeRequest } from './decode.worker.ts';
-import type { CalibrateReply, CalibrateRequest } from './calibrate.worker.ts';
+import { DecodePool, measurePrep } from './decodePool.ts';
+import type { DecodeReply } from './decode.worker.ts';
+import { gpuFacts } from './gpuFacts.ts';
 import { buildFor, loadedBuilds, loadOrt, ortThreadsOf, sessionOptions, startOrt, syntheticRunner, type Ort, type OrtBuild } from './ort.ts';
+import { yieldToEvents } from './yieldToEvents.ts';
 
 /** User-timing marks of the load phases (read by the benchmark); cleared at each load. */
 function mark(name: string): void {
@@ -66,142 +69,6 @@ const stats: EngineStats = {
   lastBatchEndEpochMs: 0, batchEndsEpochMs: [], batchInferenceMsPerCell: [], warmUp: null,
 };
 (self as unknown as { __dinobloomStats: EngineStats }).__dinobloomStats = stats;
-
-async function gpuFacts(): Promise<GpuFacts | null> {
-  const gpu = (self.navigator as Navigator & { gpu?: GPU }).gpu;
-  if (!gpu) return null;
-  try {
-    const adapter = await gpu.requestAdapter();
-    if (!adapter) return null;
-    const info = adapter.info ?? ({} as GPUAdapterInfo);
-    const legacy = adapter as GPUAdapter & { isFallbackAdapter?: boolean };
-    const infoFallback = (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter;
-    return {
-      isFallback: Boolean(infoFallback ?? legacy.isFallbackAdapter ?? false),
-      vendor: info.vendor ?? '',
-      architecture: info.architecture ?? '',
-      description: info.description ?? '',
-      shaderF16: adapter.features.has('shader-f16'),
-    };
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Lets the worker handle its pending messages. A single-threaded session.run blocks this thread and
- * resolves through microtasks only, so a loop of runs (warm-up, calibration on this worker's own
- * session) would otherwise keep a classify or cancel request waiting until the whole loop ends —
- * measured: a cell dropped right after load waited the full 1.5 s warm-up. A MessageChannel task,
- * unlike setTimeout(0), is not clamped to 4 ms when nested.
- */
-function yieldToEvents(): Promise<void> {
-  return new Promise((resolve) => {
-    const ch = new MessageChannel();
-    ch.port1.onmessage = () => {
-      ch.port1.close();
-      resolve();
-    };
-    ch.port2.postMessage(null);
-  });
-}
-
-/** One calibration candidate held in a short-lived worker of its own (workers/calibrate.worker.ts). */
-class CandidateWorker {
-  private readonly worker = new Worker(new URL('./calibrate.worker.ts', import.meta.url), { type: 'module', name: 'calibrate' });
-  private readonly queue: { resolve: (r: CalibrateReply) => void }[] = [];
-  private failed: Error | null = null;
-
-  constructor(readonly candidate: Candidate) {
-    this.worker.onmessage = (e: MessageEvent<CalibrateReply>) => this.queue.shift()?.resolve(e.data);
-    this.worker.onerror = (e) => {
-      this.failed = new Error(e.message || 'calibration worker failed');
-      for (const q of this.queue.splice(0)) q.resolve({ ok: false, error: this.failed.message });
-    };
-  }
-
-  private request(msg: CalibrateRequest): Promise<number> {
-    if (this.failed) return Promise.reject(this.failed);
-    return new Promise<CalibrateReply>((resolve) => {
-      this.queue.push({ resolve });
-      this.worker.postMessage(msg);
-    }).then((r) => {
-      if (!r.ok) throw new Error(r.error);
-      return r.ms ?? 0;
-    });
-  }
-
-  init(model: Blob, input: { name: string; size: number }): Promise<number> {
-    return this.request({ type: 'init', model, backend: this.candidate.backend, threads: this.candidate.threads, inputName: input.name, size: input.size });
-  }
-
-  run(n: number): Promise<number> {
-    return this.request({ type: 'run', n });
-  }
-
-  terminate(): void {
-    this.worker.terminate();
-  }
-}
-
-/**
- * Decode + resize cost of one typical cell on this device: a 360 × 360 JPEG (the size of a PBC crop)
- * drawn here, decoded and preprocessed like a real cell; best of eight (the first runs of the resize
- * code are not optimised by the JavaScript engine yet: they took ~15 ms instead of ~5).
- */
-async function measurePrep(input: { size: number; mean: number[]; std: number[] }): Promise<number> {
-  const canvas = new OffscreenCanvas(360, 360);
-  const ctx = canvas.getContext('2d')!;
-  const g = ctx.createRadialGradient(180, 180, 20, 180, 180, 200);
-  g.addColorStop(0, '#6b3d8f');
-  g.addColorStop(0.5, '#c48db0');
-  g.addColorStop(1, '#f1dce4');
-  ctx.fillStyle = g;
-  ctx.fillRect(0, 0, 360, 360);
-  for (let i = 0; i < 400; i++) {
-    ctx.fillStyle = `rgba(${(i * 37) % 255}, ${(i * 91) % 255}, ${(i * 53) % 255}, 0.3)`;
-    ctx.fillRect((i * 97) % 360, (i * 61) % 360, 6 + (i % 9), 6 + (i % 7));
-  }
-  const blob = await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.92 });
-  const out = new Float32Array(3 * input.size * input.size);
-  let best = Infinity;
-  for (let i = 0; i < 8; i++) {
-    const t0 = performance.now();
-    const d = await decodeCell(blob);
-    if (!d.ok) throw new Error(d.message);
-    preprocess(d.image, input, out, 0);
-    best = Math.min(best, performance.now() - t0);
-  }
-  return best;
-}
-
-/** One decode worker (workers/decode.worker.ts): prepares the next batch while this thread runs inference. */
-class DecodePool {
-  private readonly worker = new Worker(new URL('./decode.worker.ts', import.meta.url), { type: 'module', name: 'decode' });
-  private readonly queue: { resolve: (r: DecodeReply) => void; reject: (e: Error) => void }[] = [];
-  broken = false;
-
-  constructor() {
-    this.worker.onmessage = (e: MessageEvent<DecodeReply>) => this.queue.shift()?.resolve(e.data);
-    this.worker.onerror = (e) => {
-      this.broken = true;
-      for (const q of this.queue.splice(0)) q.reject(new Error(e.message || 'decode worker failed'));
-    };
-  }
-
-  request(blobs: Blob[], spec: DecodeRequest['spec']): Promise<DecodeReply> {
-    if (this.broken) return Promise.reject(new Error('decode worker failed'));
-    return new Promise((resolve, reject) => {
-      this.queue.push({ resolve, reject });
-      this.worker.postMessage({ blobs, spec } satisfies DecodeRequest);
-    });
-  }
-
-  terminate(): void {
-    this.worker.terminate();
-    for (const q of this.queue.splice(0)) q.reject(new Error('decode worker stopped'));
-  }
-}
 
 /** What a background calibration needs; kept from loadBundle until it has run. */
 interface PendingCalibration {
