@@ -82,3 +82,8 @@ export function finishDecode(pending: PendingDecode): DecodeResult {
 export async function decodeCell(blob: Blob): Promise<DecodeResult> {
   return finishDecode(await startDecode(blob));
 }
+
+/** decodeCell, with any unexpected failure turned into the cell's own error (never the batch's). */
+export function decodeCellOrError(blob: Blob): Promise<DecodeResult> {
+  return decodeCell(blob).catch((err: unknown): DecodeError => ({ ok: false, reason: 'decode-failed', message: `Could not read the image: ${(err as Error)?.message ?? err}` }));
+}

@@ -5,7 +5,7 @@
  * Started, fed and terminated by workers/engine.ts (DecodePool); requests are answered in order.
  */
 import { preprocess, type PreprocessSpec } from '../src/core/preprocess.ts';
-import { decodeCell, type DecodeError } from './decode.ts';
+import { decodeCellOrError, type DecodeError } from './decode.ts';
 
 export interface DecodeRequest {
   blobs: Blob[];
@@ -25,9 +25,7 @@ self.onmessage = async (e: MessageEvent<DecodeRequest>) => {
   const tStart = performance.now();
   const { blobs, spec } = e.data;
   const per = 3 * spec.size * spec.size;
-  const decoded = await Promise.all(
-    blobs.map((b) => decodeCell(b).catch((err: unknown): DecodeError => ({ ok: false, reason: 'decode-failed', message: `Could not read the image: ${(err as Error)?.message ?? err}` }))),
-  );
+  const decoded = await Promise.all(blobs.map(decodeCellOrError));
   const t0 = performance.now();
   const decodeMs = t0 - tStart; // the batch's files decode concurrently: wall time until all are done
   const good = decoded.filter((d) => d.ok).length;

@@ -1,6 +1,7 @@
 import { preprocess } from '../src/core/preprocess.ts';
 import { decodeCell } from './decode.ts';
 import type { DecodeReply, DecodeRequest } from './decode.worker.ts';
+import { WorkerChannel } from './workerChannel.ts';
 
 /**
  * Decode + resize cost of one typical cell on this device: a 360 × 360 JPEG (the size of a PBC crop)
@@ -35,28 +36,20 @@ export async function measurePrep(input: { size: number; mean: number[]; std: nu
 
 /** One decode worker (workers/decode.worker.ts): prepares the next batch while this thread runs inference. */
 export class DecodePool {
-  private readonly worker = new Worker(new URL('./decode.worker.ts', import.meta.url), { type: 'module', name: 'decode' });
-  private readonly queue: { resolve: (r: DecodeReply) => void; reject: (e: Error) => void }[] = [];
-  broken = false;
+  private readonly channel = new WorkerChannel<DecodeRequest, DecodeReply>(
+    new Worker(new URL('./decode.worker.ts', import.meta.url), { type: 'module', name: 'decode' }),
+    'decode worker failed',
+  );
 
-  constructor() {
-    this.worker.onmessage = (e: MessageEvent<DecodeReply>) => this.queue.shift()?.resolve(e.data);
-    this.worker.onerror = (e) => {
-      this.broken = true;
-      for (const q of this.queue.splice(0)) q.reject(new Error(e.message || 'decode worker failed'));
-    };
+  get broken(): boolean {
+    return this.channel.broken;
   }
 
   request(blobs: Blob[], spec: DecodeRequest['spec']): Promise<DecodeReply> {
-    if (this.broken) return Promise.reject(new Error('decode worker failed'));
-    return new Promise((resolve, reject) => {
-      this.queue.push({ resolve, reject });
-      this.worker.postMessage({ blobs, spec } satisfies DecodeRequest);
-    });
+    return this.channel.request({ blobs, spec });
   }
 
   terminate(): void {
-    this.worker.terminate();
-    for (const q of this.queue.splice(0)) q.reject(new Error('decode worker stopped'));
+    this.channel.terminate('decode worker stopped');
   }
 }

@@ -21,7 +21,7 @@ import type {
 import { offerToFiles } from './bundleArchive.ts';
 import { openBundle, readVerified } from './bundleReader.ts';
 import { CandidateWorker } from './candidateWorker.ts';
-import { decodeCell } from './decode.ts';
+import { decodeCellOrError } from './decode.ts';
 import { DecodePool, measurePrep } from './decodePool.ts';
 import type { DecodeReply } from './decode.worker.ts';
 import { gpuFacts } from './gpuFacts.ts';
@@ -206,7 +206,7 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
     // The runtime (JS + .wasm) loads while the model file is read and checked.
     const [model, ort] = await Promise.all([
       readVerified(bundle, variant, onProgress).then((m) => (mark('load:model'), m)),
-      startOrt(build, chosen.backend === 'wasm' ? chosen.threads : Math.max(1, Math.min(env.hardwareConcurrency, 4))).then((o) => (mark('load:ort'), o)),
+      startOrt(build, chosen.backend === 'wasm' ? chosen.threads : autoThreads(env)).then((o) => (mark('load:ort'), o)),
     ]);
 
     onProgress?.({ stage: 'session', file: variant.file });
@@ -278,11 +278,7 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
     const stale = (): boolean => this.session !== session || this.activeJobs > 0;
     setTimeout(() => {
       if (stale()) return;
-      const synthetic = syntheticRunner(ort, session, manifest.input.name, manifest.input.size);
-      const run = async (n: number): Promise<number> => {
-        await yieldToEvents();
-        return stale() ? 0 : this.exclusive(() => synthetic(n)); // a 0 is never used: stale() aborts the warm-up next
-      };
+      const run = this.yieldingRunner(ort, session, manifest, stale);
       const t0 = performance.now();
       void warmUp([{ run }], { aborted: stale })
         .then((typical) => {
@@ -290,6 +286,20 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
         })
         .catch(() => {}); // an optimisation only
     }, WARM_UP_DELAY_MS);
+  }
+
+  /**
+   * Synthetic runs on this worker's own session for the warm-up and the calibration: each first lets
+   * the worker handle its pending messages (see yieldToEvents), and none starts once `stop()` holds —
+   * it then returns 0, which is never used because the caller's abort check (the same `stop`) ends
+   * the loop before the next run.
+   */
+  private yieldingRunner(ort: Ort, session: OrtModule.InferenceSession, manifest: BundleManifest, stop: () => boolean): (n: number) => Promise<number> {
+    const synthetic = syntheticRunner(ort, session, manifest.input.name, manifest.input.size);
+    return async (n) => {
+      await yieldToEvents();
+      return stop() ? 0 : this.exclusive(() => synthetic(n));
+    };
   }
 
   private scheduleCalibration(delayMs: number): void {
@@ -301,9 +311,9 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
   }
 
   /**
-   * Background calibration: measures every candidate configuration (one after the other, each in a
-   * worker of its own; or on this worker's session when there is only one) while no job runs. A job that starts
-   * meanwhile aborts it; it is retried once the worker is idle again. The result is cached for the
+   * Background calibration: measures every candidate configuration one after the other, each in a
+   * worker of its own — except the configuration this worker runs, timed on its own session — while no
+   * job runs. A job that starts meanwhile aborts it; it is retried once the worker is idle again. The result is cached for the
    * next load; the batch size applies at once when it belongs to the configuration running now.
    */
   private async calibrate(): Promise<void> {
@@ -317,24 +327,18 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
     try {
       const input = { name: p.manifest.input.name, size: p.manifest.input.size };
       const aborted = (): boolean => this.abortCalibration || this.pending !== p;
-      let trials: Trial[] | null = null;
       // One candidate runtime at a time: an idle multi-threaded ORT runtime in another worker slowed
       // the one being timed (DinoBloom-S int8, 1 thread: 253 → 342 ms/cell with an idle 2-thread
       // runtime beside it), and each runtime holds its own WASM memory. The configuration this
       // worker already runs is timed on its own session (no second copy of the model).
-      trials = [];
+      const trials: Trial[] = [];
       const blobs = new Map<string, Blob>();
       for (const c of p.candidates) {
         if (aborted()) return;
         const own = c.backend === p.current.backend && c.threads === p.current.threads && this.session && this.ort;
         let rows: Trial[] | null;
         if (own) {
-          const synthetic = syntheticRunner(this.ort!, this.session!, input.name, input.size);
-          const run = async (n: number): Promise<number> => {
-            await yieldToEvents();
-            return aborted() ? 0 : this.exclusive(() => synthetic(n)); // a 0 is never used: the calibration is abandoned
-          };
-          rows = await measureCandidates([{ ...c, run }], { aborted, budgetMs: 6000 });
+          rows = await measureCandidates([{ ...c, run: this.yieldingRunner(this.ort!, this.session!, p.manifest, aborted) }], { aborted, budgetMs: 6000 });
         } else {
           const v = p.variantFor(c.backend)!;
           if (!blobs.has(v.file)) blobs.set(v.file, new Blob([(await readVerified(p.bundle, v)) as Uint8Array<ArrayBuffer>]));
@@ -352,7 +356,7 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
         if (!rows) return;
         trials.push(...rows);
       }
-      if (!trials || trials.length === 0 || aborted()) return;
+      if (trials.length === 0 || aborted()) return;
       const prepMs = await measurePrep(p.manifest.input).catch(() => undefined);
       const pipeline = prepMs !== undefined ? { prepMs, cores: this.environment?.hardwareConcurrency ?? 1 } : undefined;
       const choice = pickBest(trials, pipeline);
@@ -441,7 +445,7 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
       let k = 0;
       for (const cell of batch) {
         const t0 = performance.now();
-        const d = await decodeCell(cell.blob).catch((e: unknown) => ({ ok: false as const, reason: 'decode-failed' as const, message: `Could not read the image: ${(e as Error)?.message ?? e}` }));
+        const d = await decodeCellOrError(cell.blob);
         const t1 = performance.now();
         timings.decodeMs += t1 - t0;
         if (!d.ok) {

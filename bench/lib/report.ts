@@ -146,7 +146,7 @@ export function renderMarkdown(r: BenchResult): string {
   L.push('');
   const withCal = r.models.filter((x) => x.browser.calibration);
   if (withCal.length) {
-    L.push('On-device calibration (best inference ms/image per backend · threads · batch, interleaved runs, plus the measured decode + resize cost of one cell; the app picks the fastest *pipeline*: decoding overlaps inference only when a core is left for the decode worker; **bold** = chosen):');
+    L.push('On-device calibration (best inference ms/image per backend · threads · batch after a warm-up, one configuration at a time, plus the measured decode + resize cost of one cell; the app picks the fastest *pipeline*: decoding overlaps inference only when a core is left for the decode worker; **bold** = chosen):');
     L.push('');
     for (const x of withCal) {
       const c = x.browser.calibration!;

@@ -178,7 +178,7 @@ export async function addFiles(files: DroppedFile[]): Promise<void> {
     await db.saveImages(added.map((c, i) => [c.id, blobs[i]!] as [string, Blob])).catch((e: Error) => set({ storageError: e.message }));
     await new Promise((r) => setTimeout(r, 0));
   }
-  void recordCaseEvent({ action: "add-cells", detail: `${files.length} file(s)` });
+  void recordCaseEvent({ action: 'add-cells', detail: `${files.length} file(s)` });
   void runQueue();
 }
 
