@@ -516,7 +516,10 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
           if (stats.batchInferenceMsPerCell.length > 2000) stats.batchInferenceMsPerCell.splice(0, 1000);
           const probs = applyHead(head, embeddings, good.length);
           const c = head.classes.length;
-          good.forEach((g, i) => outcomes.push({ id: g.id, ok: true, probabilities: probs.slice(i * c, (i + 1) * c), width: g.width, height: g.height }));
+          const d = manifest.embeddingDim;
+          good.forEach((g, i) =>
+            outcomes.push({ id: g.id, ok: true, probabilities: probs.slice(i * c, (i + 1) * c), embedding: embeddings.slice(i * d, (i + 1) * d), width: g.width, height: g.height }),
+          );
           timings.headMs += performance.now() - t3;
         }
         addTimings(total, timings);

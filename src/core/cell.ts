@@ -4,6 +4,30 @@ import type { ExportRow } from './export.ts';
 
 export type CellStatus = 'queued' | 'classified' | 'error';
 
+/** Which classifier head produced a cell's probabilities: the bundle's own (id BUNDLE_HEAD_ID) or a lab head. */
+export interface HeadRef {
+  id: string;
+  name: string;
+  version: string;
+}
+
+/** The id of a bundle's own head (head.json shipped with the encoder). */
+export const BUNDLE_HEAD_ID = 'bundle';
+
+/** Out-of-distribution check of one cell against the model's reference statistics (src/core/shift). */
+export interface CellShift {
+  score: number;
+  /** score above the statistics' threshold: "Unlike the training data" */
+  flagged: boolean;
+}
+
+/** How a cell-centred model framed the crop (absent for whole-crop models). */
+export interface CellFraming {
+  /** false: no cell was found and the whole crop was used */
+  cellFound: boolean;
+  note?: string;
+}
+
 export interface Cell {
   id: string;
   /** The case (sample) this cell belongs to. */
@@ -15,10 +39,17 @@ export interface Cell {
   status: CellStatus;
   width?: number;
   height?: number;
-  /** Softmax over `modelClasses[modelId]`, in that order. */
+  /** Softmax over `modelClasses[classesKey(modelId, head)]`, in that order. */
   probabilities: number[] | null;
   modelId: string | null;
   modelVersion: string | null;
+  /** sha256 (lowercase hex) of the image file's bytes: duplicate detection and the embeddings cache key. */
+  imageHash?: string;
+  /** The head that produced `probabilities`; absent in cells classified before lab heads (= the bundle's own). */
+  head?: HeadRef | null;
+  /** Shift check of this cell; null/absent when the model has no reference statistics (checks off). */
+  shift?: CellShift | null;
+  framing?: CellFraming;
   /** A reviewer's class; wins over the prediction everywhere. */
   userClass: string | null;
   error: { reason: string; message: string } | null;
@@ -60,4 +91,12 @@ export function toExportRow(cell: Cell, view: CellView): ExportRow {
     status,
     probabilities: cell.probabilities,
   };
+}
+
+/**
+ * Key of a classifier's class list in the store's `modelClasses`: the model id for its own head
+ * (as before lab heads existed), `<model id>#<head id>` for a lab head.
+ */
+export function classesKey(modelId: string, head: HeadRef | null | undefined): string {
+  return !head || head.id === BUNDLE_HEAD_ID ? modelId : `${modelId}#${head.id}`;
 }

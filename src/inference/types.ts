@@ -71,8 +71,20 @@ export interface StageTimings {
 }
 
 export type CellOutcome =
-  | { id: string; ok: true; probabilities: Float32Array; width: number; height: number }
-  | { id: string; ok: false; reason: SniffError['reason'] | 'decode-failed' | 'inference-failed'; message: string };
+  | {
+      id: string;
+      ok: true;
+      probabilities: Float32Array;
+      /** the encoder's output for this cell (raw, not normalised) */
+      embedding: Float32Array;
+      width: number;
+      height: number;
+      /** present when the model has reference statistics */
+      shift?: { score: number; flagged: boolean };
+      /** present for cell-centred models */
+      framing?: { cellFound: boolean; note?: string };
+    }
+  | { id: string; ok: false; reason: SniffError['reason'] | 'decode-failed' | 'inference-failed' | 'embedding-invalid'; message: string };
 
 export interface BatchReport {
   outcomes: CellOutcome[];
