@@ -4,7 +4,8 @@
  * session.run (which blocks the inference worker's event loop, and with it any decoding started there).
  * Started, fed and terminated by workers/engine.ts (DecodePool); requests are answered in order.
  */
-import { preprocess, type PreprocessSpec } from '../src/core/preprocess.ts';
+import type { CellFraming } from '../src/core/cell.ts';
+import { preprocessFramed, type PreprocessSpec } from '../src/core/preprocess.ts';
 import { decodeCellOrError, type DecodeError } from './decode.ts';
 
 export interface DecodeRequest {
@@ -13,8 +14,8 @@ export interface DecodeRequest {
 }
 
 export interface DecodeReply {
-  /** one per blob: its size, or why it could not be used */
-  cells: ({ ok: true; width: number; height: number } | DecodeError)[];
+  /** one per blob: its size (and, for cell-centred models, how it was framed), or why it could not be used */
+  cells: ({ ok: true; width: number; height: number; framing?: CellFraming } | DecodeError)[];
   /** the good cells' tensors, back to back (3 × size × size floats each), transferred */
   data: Float32Array;
   decodeMs: number;
@@ -37,9 +38,9 @@ self.onmessage = async (e: MessageEvent<DecodeRequest>) => {
       cells.push(d);
       continue;
     }
-    preprocess(d.image, spec, data, k * per);
+    const { framing } = preprocessFramed(d.image, spec, data, k * per);
     k++;
-    cells.push({ ok: true, width: d.image.width, height: d.image.height });
+    cells.push({ ok: true, width: d.image.width, height: d.image.height, ...(framing ? { framing } : {}) });
   }
   const resizeMs = performance.now() - t0;
   const reply: DecodeReply = { cells, data, decodeMs, resizeMs };

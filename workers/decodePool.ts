@@ -1,4 +1,4 @@
-import { preprocess } from '../src/core/preprocess.ts';
+import { preprocess, type PreprocessSpec } from '../src/core/preprocess.ts';
 import { decodeCell } from './decode.ts';
 import type { DecodeReply, DecodeRequest } from './decode.worker.ts';
 import { WorkerChannel } from './workerChannel.ts';
@@ -8,7 +8,7 @@ import { WorkerChannel } from './workerChannel.ts';
  * drawn here, decoded and preprocessed like a real cell; best of eight (the first runs of the resize
  * code are not optimised by the JavaScript engine yet: they took ~15 ms instead of ~5).
  */
-export async function measurePrep(input: { size: number; mean: number[]; std: number[] }): Promise<number> {
+export async function measurePrep(input: PreprocessSpec): Promise<number> {
   const canvas = new OffscreenCanvas(360, 360);
   const ctx = canvas.getContext('2d')!;
   const g = ctx.createRadialGradient(180, 180, 20, 180, 180, 200);

@@ -7,9 +7,10 @@
 import type * as OrtModule from 'onnxruntime-web';
 import { autoThreads, chooseBackend, isSoftwareAdapter, type BackendChoice, type BackendName, type BackendSettings, type EnvironmentFacts } from '../src/core/backend.ts';
 import { applyHead, parseHeadJson, type LinearHead } from '../src/core/head.ts';
+import type { CellFraming } from '../src/core/cell.ts';
 import { BundleError, pickVariant, type BundleManifest, type EncoderVariant } from '../src/core/manifest.ts';
 import { checkModelIo } from '../src/core/modelIo.ts';
-import { preprocess } from '../src/core/preprocess.ts';
+import { preprocessFramed, specFromInput } from '../src/core/preprocess.ts';
 import {
   CALIBRATION_VERSION, calibrationCandidates, calibrationKey, describeChoice, loadCalibration, loadOverride, loadThreadsHint, measureCandidates, pickBest,
   saveCalibration, warmUp, saveThreadsHint, threadsHintKey,
@@ -429,7 +430,7 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
     const tJob = performance.now();
     const bs = Math.max(1, Math.floor(batchSize ?? this.batchSize));
     const size = manifest.input.size;
-    const spec = { size, mean: [...manifest.input.mean], std: [...manifest.input.std] };
+    const spec = specFromInput(manifest.input);
     const per = 3 * size * size;
     const total = zeroTimings();
     total.waitMs = 0;
@@ -452,10 +453,10 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
           out.push(d);
           continue;
         }
-        preprocess(d.image, spec, local, k * per);
+        const { framing } = preprocessFramed(d.image, spec, local, k * per);
         k++;
         timings.resizeMs += performance.now() - t1;
-        out.push({ ok: true, width: d.image.width, height: d.image.height });
+        out.push({ ok: true, width: d.image.width, height: d.image.height, ...(framing ? { framing } : {}) });
       }
       return { cells: out, data: local.subarray(0, k * per), decodeMs: 0, resizeMs: 0 };
     };
@@ -488,10 +489,10 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
         next = pool && !pool.broken ? ask(from + bs) : null;
         next?.catch(() => {});
         const outcomes: CellOutcome[] = [];
-        const good: { id: string; width: number; height: number }[] = [];
+        const good: { id: string; width: number; height: number; framing?: CellFraming }[] = [];
         prepared.cells.forEach((d, i) => {
           const cell = batch[i]!;
-          if (d.ok) good.push({ id: cell.id, width: d.width, height: d.height });
+          if (d.ok) good.push({ id: cell.id, width: d.width, height: d.height, ...(d.framing ? { framing: d.framing } : {}) });
           else outcomes.push({ id: cell.id, ok: false, reason: d.reason, message: d.message });
         });
         if (good.length > 0) {
@@ -518,7 +519,10 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
           const c = head.classes.length;
           const d = manifest.embeddingDim;
           good.forEach((g, i) =>
-            outcomes.push({ id: g.id, ok: true, probabilities: probs.slice(i * c, (i + 1) * c), embedding: embeddings.slice(i * d, (i + 1) * d), width: g.width, height: g.height }),
+            outcomes.push({
+              id: g.id, ok: true, probabilities: probs.slice(i * c, (i + 1) * c), embedding: embeddings.slice(i * d, (i + 1) * d),
+              width: g.width, height: g.height, ...(g.framing ? { framing: g.framing } : {}),
+            }),
           );
           timings.headMs += performance.now() - t3;
         }

@@ -80,6 +80,12 @@ const broken: [string, (m: Json) => void, RegExp?][] = [
   ['input std zero', (m) => (at(m, 'input').std = [0.2, 0, 0.2]), /input\.std\[1\] must be > 0/],
   ['input resize other', (m) => (at(m, 'input').resize = 'center-crop')],
   ['input name empty', (m) => (at(m, 'input').name = '')],
+  ['cell-centred without margin', (m) => (at(m, 'input').resize = 'cell-centred-v1'), /input is missing required property "margin"/],
+  ['margin with the whole-crop resize', (m) => (at(m, 'input').margin = 0.5), /input\.margin is only allowed with input\.resize "cell-centred-v1"/],
+  ['cell-centred margin < 0', (m) => Object.assign(at(m, 'input'), { resize: 'cell-centred-v1', margin: -0.1 }), /input\.margin must be >= 0/],
+  ['cell-centred margin > 2', (m) => Object.assign(at(m, 'input'), { resize: 'cell-centred-v1', margin: 2.5 })],
+  ['cell-centred margin string', (m) => Object.assign(at(m, 'input'), { resize: 'cell-centred-v1', margin: '0.5' })],
+  ['margin with an unknown resize', (m) => Object.assign(at(m, 'input'), { resize: 'center-crop', margin: 0.5 })],
   ['output missing name', (m) => (m.output = {})],
   ['output extra', (m) => (m.output = { name: 'x', dtype: 'f32' })],
   ['encoder no variants', (m) => (at(m, 'encoder').variants = []), /encoder\.variants must have at least 1 item/],
@@ -134,6 +140,9 @@ const goodVariants: [string, (m: Json) => void][] = [
   ['duplicate backends allowed by schema', (m) => ((at(m, 'encoder').variants as Json[])[0]!.backends = ['wasm', 'wasm'])],
   ['verification extra keys', (m) => ((at(m, 'encoder').variants as Json[])[0]!.verification = { note: 'x' })],
   ['empty metrics', (m) => (m.metrics = {})],
+  ['cell-centred input', (m) => Object.assign(at(m, 'input'), { resize: 'cell-centred-v1', margin: 0.5 })],
+  ['cell-centred margin 0', (m) => Object.assign(at(m, 'input'), { resize: 'cell-centred-v1', margin: 0 })],
+  ['cell-centred margin 2', (m) => Object.assign(at(m, 'input'), { resize: 'cell-centred-v1', margin: 2 })],
 ];
 
 describe('validateManifest', () => {

@@ -48,13 +48,26 @@ export interface BundleArchitecture {
   [key: string]: unknown;
 }
 
+/**
+ * Which part of the crop becomes the model input (src/core/preprocess.ts):
+ * - "whole-bilinear-antialias": the whole crop resized straight to size×size (DinoBloom; no centre crop);
+ * - "cell-centred-v1": the square around the white cell found by src/core/cellCrop.ts, `margin` × its
+ *   side added on each side, resized to size×size (the whole crop when no cell is found).
+ */
+export type ResizePolicy = 'whole-bilinear-antialias' | 'cell-centred-v1';
+export const RESIZE_POLICIES: readonly ResizePolicy[] = ['whole-bilinear-antialias', 'cell-centred-v1'];
+/** cell-centred-v1 margins the app accepts (fraction of the cell box's side, on each side) */
+export const MAX_CELL_MARGIN = 2;
+
 export interface BundleInput {
   /** ONNX input name; float32 [N, 3, size, size], RGB */
   name: string;
   size: number;
   mean: [number, number, number];
   std: [number, number, number];
-  resize: 'whole-bilinear-antialias';
+  resize: ResizePolicy;
+  /** cell-centred-v1 only (required there): margin around the cell box, fraction of its side per side */
+  margin?: number;
 }
 
 export interface BundleManifest {
@@ -235,7 +248,7 @@ export function validateManifest(json: unknown): ManifestValidation {
   c.optional(m, 'embeddingDim', (v) => c.number('embeddingDim', v, { integer: true, min: 1, max: 8192 }));
 
   c.optional(m, 'input', (inp) => {
-    if (!c.object('input', inp, ['name', 'size', 'mean', 'std', 'resize'], ['name', 'size', 'mean', 'std', 'resize'])) return;
+    if (!c.object('input', inp, ['name', 'size', 'mean', 'std', 'resize'], ['name', 'size', 'mean', 'std', 'resize', 'margin'])) return;
     c.optional(inp, 'name', (v) => c.string('input.name', v, { min: 1 }));
     c.optional(inp, 'size', (v) => c.number('input.size', v, { integer: true, min: 8, max: 1024 }));
     c.optional(inp, 'mean', (v) => {
@@ -244,9 +257,14 @@ export function validateManifest(json: unknown): ManifestValidation {
     c.optional(inp, 'std', (v) => {
       if (c.array('input.std', v, { min: 3, max: 3 })) v.forEach((x, i) => c.number(`input.std[${i}]`, x, { exclusiveMin: 0 }));
     });
-    c.optional(inp, 'resize', (v) => {
-      if (v !== 'whole-bilinear-antialias') c.err('input.resize', `must be "whole-bilinear-antialias" (got ${describe(v)})`);
-    });
+    c.optional(inp, 'resize', (v) => c.oneOf('input.resize', v, RESIZE_POLICIES));
+    // the policy's parameters: a margin for cell-centred-v1 (required), none for the whole-crop resize
+    if (inp.resize === 'cell-centred-v1') {
+      if (!('margin' in inp)) c.err('input', 'is missing required property "margin" (input.resize "cell-centred-v1" needs it)');
+      else c.number('input.margin', inp.margin, { min: 0, max: MAX_CELL_MARGIN });
+    } else if ('margin' in inp) {
+      c.err('input.margin', 'is only allowed with input.resize "cell-centred-v1"');
+    }
   });
 
   c.optional(m, 'output', (o) => {

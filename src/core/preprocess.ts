@@ -18,7 +18,15 @@
  *
  * No DOM, no allocation per pixel: coefficient tables and lookup tables are cached per geometry /
  * spec, and callers can pass an output buffer (with an offset, to fill a batch tensor in place).
+ *
+ * Which part of the crop is resized is the bundle's `input.resize` policy (`preprocessFramed`):
+ * "whole-bilinear-antialias" (DinoBloom, the v1 default) resizes the whole crop; "cell-centred-v1"
+ * (src/core/cellCrop.ts) first finds the white cell and resizes a square window around it, exactly as
+ * if that window (padded with the background colour where it leaves the crop) were the image.
  */
+import type { CellFraming } from './cell.ts';
+import { CELL_CENTRED_POLICY, findCell, type CellWindow } from './cellCrop.ts';
+import type { BundleInput, ResizePolicy } from './manifest.ts';
 
 export interface RasterImage {
   width: number;
@@ -34,6 +42,17 @@ export interface PreprocessSpec {
   /** per-channel RGB mean and std, applied to values in 0..1 */
   mean: readonly number[];
   std: readonly number[];
+  /** which part of the crop is resized; absent = "whole-bilinear-antialias" */
+  resize?: ResizePolicy;
+  /** cell-centred-v1: margin around the cell box, as a fraction of its side, on each side */
+  margin?: number;
+}
+
+/** The preprocessing a bundle's manifest declares. */
+export function specFromInput(input: BundleInput): PreprocessSpec {
+  const spec: PreprocessSpec = { size: input.size, mean: [...input.mean], std: [...input.std], resize: input.resize };
+  if (input.margin !== undefined) spec.margin = input.margin;
+  return spec;
 }
 
 /** Pillow: PRECISION_BITS = 32 - 8 - 2 */
@@ -133,13 +152,50 @@ function scratchBuffer(n: number): Uint8Array {
   return scratch;
 }
 
+/** Row `y` of the window (window coordinates) as RGB into `row`: the crop's pixels, `fill` outside it. */
+function windowRow(src: RasterImage, win: CellWindow, y: number, row: Uint8ClampedArray): void {
+  const [r, g, b] = win.fill;
+  for (let i = 0; i < win.side * 3; i += 3) {
+    row[i] = r;
+    row[i + 1] = g;
+    row[i + 2] = b;
+  }
+  const iy = win.top + y;
+  if (iy < 0 || iy >= src.height) return;
+  const x0 = Math.max(0, win.left);
+  const x1 = Math.min(src.width, win.left + win.side);
+  const sc = src.channels;
+  for (let x = x0, p = (iy * src.width + x0) * sc, o = (x0 - win.left) * 3; x < x1; x++, p += sc, o += 3) {
+    row[o] = src.data[p]!;
+    row[o + 1] = src.data[p + 1]!;
+    row[o + 2] = src.data[p + 2]!;
+  }
+}
+
+/** The whole window as an RGB raster (only used when it is already as wide as the output). */
+function windowRaster(src: RasterImage, win: CellWindow): RasterImage {
+  const data = new Uint8ClampedArray(win.side * win.side * 3);
+  const row = new Uint8ClampedArray(win.side * 3);
+  for (let y = 0; y < win.side; y++) {
+    windowRow(src, win, y, row);
+    data.set(row, y * win.side * 3);
+  }
+  return { width: win.side, height: win.side, channels: 3, data };
+}
+
 /**
  * Resize to outW × outH exactly like Pillow's `Image.resize((outW, outH), Image.BILINEAR)` on an
- * 8-bit RGB image. Returns interleaved RGB (3 channels); alpha, if present, is ignored.
+ * 8-bit RGB image. Returns interleaved RGB (3 channels); alpha, if present, is ignored. With `win`,
+ * the image resized is that square window of `src` (filled with `win.fill` outside it), read row by
+ * row so that a window larger than the crop never has to exist in memory.
  */
-export function resizeBilinearAntialias(src: RasterImage, outW: number, outH: number): Uint8ClampedArray {
+export function resizeBilinearAntialias(src: RasterImage, outW: number, outH: number, win?: CellWindow): Uint8ClampedArray {
   checkRaster(src);
-  const { width: inW, height: inH, channels: sc, data } = src;
+  if (win && win.side === outW) return resizeBilinearAntialias(windowRaster(src, win), outW, outH);
+  const inW = win ? win.side : src.width;
+  const inH = win ? win.side : src.height;
+  const { channels: srcChannels, data: srcData } = src;
+  const row = win ? new Uint8ClampedArray(win.side * 3) : null;
   const out = new Uint8ClampedArray(outW * outH * 3);
   const needH = outW !== inW;
   const needV = outH !== inH;
@@ -162,7 +218,15 @@ export function resizeBilinearAntialias(src: RasterImage, outW: number, outH: nu
     const dst: Uint8Array | Uint8ClampedArray = needV ? scratchBuffer(outW * rows * 3) : out;
     const { ksize, min, count, k } = hor;
     for (let yy = 0; yy < rows; yy++) {
-      const rowBase = (yy + row0) * inW * sc;
+      let data: Uint8Array | Uint8ClampedArray = srcData;
+      let sc = srcChannels;
+      let rowBase = (yy + row0) * inW * sc;
+      if (win && row) {
+        windowRow(src, win, yy + row0, row);
+        data = row;
+        sc = 3;
+        rowBase = 0;
+      }
       let o = yy * outW * 3;
       for (let xx = 0; xx < outW; xx++) {
         const xmin = min[xx]!;
@@ -191,8 +255,8 @@ export function resizeBilinearAntialias(src: RasterImage, outW: number, outH: nu
     tmpW = outW;
     tmpRow0 = yFirst;
   } else {
-    tmp = data;
-    tmpC = sc;
+    tmp = srcData;
+    tmpC = srcChannels;
     tmpW = inW;
     tmpRow0 = 0;
   }
@@ -227,10 +291,10 @@ export function resizeBilinearAntialias(src: RasterImage, outW: number, outH: nu
   }
 
   // Same size on both axes: Pillow copies.
-  for (let i = 0, p = 0; i < outW * outH * 3; i += 3, p += sc) {
-    out[i] = data[p]!;
-    out[i + 1] = data[p + 1]!;
-    out[i + 2] = data[p + 2]!;
+  for (let i = 0, p = 0; i < outW * outH * 3; i += 3, p += srcChannels) {
+    out[i] = srcData[p]!;
+    out[i + 1] = srcData[p + 1]!;
+    out[i + 2] = srcData[p + 2]!;
   }
   return out;
 }
@@ -286,10 +350,29 @@ export function toNormalizedCHW(
   return dst;
 }
 
-/** Whole crop → size × size (Pillow bilinear, antialiased) → normalised CHW float32. */
+export interface Preprocessed {
+  data: Float32Array;
+  /** how the crop was framed: null for whole-crop policies */
+  framing: CellFraming | null;
+}
+
+/**
+ * Crop → (the policy's window: the whole crop, or the square around the cell) → size × size (Pillow
+ * bilinear, antialiased) → normalised CHW float32, and how the crop was framed.
+ */
+export function preprocessFramed(src: RasterImage, spec: PreprocessSpec, out?: Float32Array, offset = 0): Preprocessed {
+  if (spec.resize === CELL_CENTRED_POLICY) {
+    checkRaster(src);
+    const found = findCell(src, spec.margin ?? 0);
+    const rgb = resizeBilinearAntialias(src, spec.size, spec.size, found.window ?? undefined);
+    return { data: toNormalizedCHW(rgb, spec, out, offset), framing: found.framing };
+  }
+  return { data: toNormalizedCHW(resizeBilinearAntialias(src, spec.size, spec.size), spec, out, offset), framing: null };
+}
+
+/** `preprocessFramed` without the framing. */
 export function preprocess(src: RasterImage, spec: PreprocessSpec, out?: Float32Array, offset = 0): Float32Array {
-  const rgb = resizeBilinearAntialias(src, spec.size, spec.size);
-  return toNormalizedCHW(rgb, spec, out, offset);
+  return preprocessFramed(src, spec, out, offset).data;
 }
 
 /** ImageNet statistics, the DinoBloom / DINOv2 default. */

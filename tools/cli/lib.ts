@@ -28,7 +28,7 @@ import {
   type EncoderVariant,
   type Precision,
 } from '../../src/core/manifest.ts';
-import { preprocess, type PreprocessSpec, type RasterImage } from '../../src/core/preprocess.ts';
+import { preprocess, specFromInput, type PreprocessSpec, type RasterImage } from '../../src/core/preprocess.ts';
 
 // ---------------------------------------------------------------------------------------------
 // CLI helpers
@@ -331,7 +331,7 @@ export async function loadEncoder(dir: string, opts: { precision?: Precision; th
     manifest,
     variant,
     session,
-    spec: { size: manifest.input.size, mean: manifest.input.mean, std: manifest.input.std },
+    spec: specFromInput(manifest.input),
     inputName: manifest.input.name,
     outputName: outName,
   };

@@ -1,8 +1,12 @@
-"""Batched augmentations (torch, CPU) that imitate other labs' smears.
+"""Batched online augmentations (torch, CPU) that imitate other labs' smears.
 
-Stain/colour (per-channel gain, brightness, contrast, saturation, hue, gamma), any rotation (cells
-have no "up"), flips, scale ±15 %, small shifts, Gaussian blur (focus), sensor noise. JPEG artefacts
-come from the pre-encoded copy in the cache (see cache_dataset.py).
+Any rotation (cells have no "up"), flips, a little scale and shift (the large zooms, tight crops, low
+resolution and JPEG are in the cached views, views.py), stain/colour, Gaussian blur (focus), sensor noise.
+Colour, `stain="basic"`: per-channel gain, brightness, contrast, saturation, hue, gamma (the v1 model's).
+`stain="hed"` first re-stains in optical-density space: the image is unmixed with a randomly perturbed
+haematoxylin/eosin/residual stain matrix, each stain's density scaled and shifted, and mixed back with
+the standard one (random stain matrices, Tellez et al. 2019 style), then a random illuminant tint and
+the basic jitter follow; `grey` is the probability of a greyscale copy (colour only partly trusted).
 """
 from __future__ import annotations
 
@@ -20,16 +24,16 @@ def _u(n: int, lo: float, hi: float, g: torch.Generator) -> torch.Tensor:
     return lo + (hi - lo) * torch.rand(n, generator=g)
 
 
-def _geometry(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+def _geometry(x: torch.Tensor, g: torch.Generator, scale_range: tuple[float, float], shift: float) -> torch.Tensor:
     n = x.shape[0]
     ang = _u(n, -math.pi, math.pi, g)
-    scale = _u(n, 0.87, 1.15, g)
+    scale = _u(n, scale_range[0], scale_range[1], g)
     flip = torch.where(torch.rand(n, generator=g) < 0.5, -1.0, 1.0)
     cos, sin = torch.cos(ang) / scale, torch.sin(ang) / scale
     theta = torch.zeros(n, 2, 3)
     theta[:, 0, 0], theta[:, 0, 1] = cos * flip, -sin
     theta[:, 1, 0], theta[:, 1, 1] = sin * flip, cos
-    theta[:, :, 2] = _u(2 * n, -0.06, 0.06, g).view(n, 2)
+    theta[:, :, 2] = _u(2 * n, -shift, shift, g).view(n, 2)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
 
@@ -66,10 +70,36 @@ def _blur(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     return F.conv2d(F.pad(x, (0, 0, r, r), mode="reflect"), k.transpose(2, 3), groups=3)
 
 
-def augment_batch(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+# Ruifrok & Johnston stain vectors (rows: haematoxylin, eosin, residual), unit length
+_RGB_FROM_HED = torch.tensor([[0.65, 0.70, 0.29], [0.07, 0.99, 0.11], [0.27, 0.57, 0.78]])
+_RGB_FROM_HED = _RGB_FROM_HED / _RGB_FROM_HED.norm(dim=1, keepdim=True)
+
+
+def _restain(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    n = x.shape[0]
+    od = -torch.log(x.clamp(min=1 / 255))                                    # N×3×H×W optical density
+    m = _RGB_FROM_HED.expand(n, 3, 3) + 0.05 * torch.randn(n, 3, 3, generator=g)
+    m = m.abs() / m.abs().norm(dim=2, keepdim=True)                           # a perturbed stain matrix
+    hed = torch.einsum("nchw,nck->nkhw", od, torch.linalg.inv(m))             # unmix with it
+    hed = hed * _u(3 * n, 0.6, 1.4, g).view(n, 3, 1, 1) + _u(3 * n, -0.08, 0.08, g).view(n, 3, 1, 1)
+    od = torch.einsum("nkhw,kc->nchw", hed, _RGB_FROM_HED)                    # mix back, standard stains
+    tint = torch.stack([_u(n, 0.82, 1.05, g), _u(n, 0.85, 1.05, g), _u(n, 0.85, 1.1, g)], 1)  # rarely green
+    tint = (tint / tint.max(dim=1, keepdim=True).values).view(n, 3, 1, 1)      # illuminant / white balance
+    return (torch.exp(-od) * tint).clamp(0, 1)
+
+
+def augment_batch(x: torch.Tensor, g: torch.Generator, scale_range: tuple[float, float] = (0.87, 1.15),
+                  shift: float = 0.06, stain: str = "basic", grey: float = 0.0) -> torch.Tensor:
     """x: N×3×H×W float in [0,1] -> augmented, same shape, in [0,1]."""
-    x = _geometry(x, g)
+    x = _geometry(x, g, scale_range, shift)
+    if stain == "hed":
+        x = _restain(x, g)
     x = _colour(x, g)
+    if grey > 0:
+        sel = torch.rand(x.shape[0], generator=g) < grey
+        if sel.any():
+            y = 0.299 * x[sel, 0:1] + 0.587 * x[sel, 1:2] + 0.114 * x[sel, 2:3]
+            x[sel] = y.expand(-1, 3, -1, -1)
     sel = torch.rand(x.shape[0], generator=g) < 0.3
     if sel.any():
         x[sel] = _blur(x[sel], g)

@@ -61,3 +61,8 @@ class EmbeddingOnly(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net.embed(x)
+
+
+def build_model(ck: dict) -> CellNet:
+    """The network a training checkpoint (best.pt) describes, weights not loaded."""
+    return CellNet(tuple(ck["widths"]), ck["stem"], len(ck["classes"]))

@@ -14,7 +14,6 @@ import json
 import math
 import os
 import random
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,7 +23,9 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import cellcrop  # noqa: E402
 from augment import augment_batch, normalise  # noqa: E402
+from cache_dataset import ensure_cache  # noqa: E402
 from model import CellNet  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -59,6 +60,14 @@ def main() -> None:
     ap.add_argument("--label-smoothing", type=float, default=0.1)
     ap.add_argument("--ema", type=float, default=0.998)
     ap.add_argument("--warmup-epochs", type=float, default=1.0)
+    ap.add_argument("--resize", default=cellcrop.POLICY, help="input policy: cell-centred-v1 | whole-bilinear-antialias")
+    ap.add_argument("--margin", type=float, default=0.5, help="cell-centred-v1: box margin (fraction of the cell box per side)")
+    ap.add_argument("--views", type=int, default=4, help="cached training views per crop (views.py; view 0 = plain)")
+    ap.add_argument("--stain", default="hed", help="colour augmentation: hed | basic")
+    ap.add_argument("--grey", type=float, default=0.0, help="probability of a greyscale training image")
+    ap.add_argument("--scale-min", type=float, default=0.9)
+    ap.add_argument("--scale-max", type=float, default=1.1)
+    ap.add_argument("--shift", type=float, default=0.05)
     ap.add_argument("--seed", type=int, default=20240524)
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     a = ap.parse_args()
@@ -66,13 +75,11 @@ def main() -> None:
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(a.threads)
-    cache = HERE / ".cache"
-    if not (cache / f"train_{a.size}.npz").exists():
-        subprocess.check_call([sys.executable, str(HERE / "cache_dataset.py"), "--data", a.data, "--size", str(a.size), "--out", str(cache)])
-    tr = np.load(cache / f"train_{a.size}.npz")
-    va = np.load(cache / f"val_{a.size}.npz")
+    tr_path, va_path = ensure_cache(Path(a.data), a.resize, a.size, a.margin, a.views)
+    tr = np.load(tr_path)
+    va = np.load(va_path)
     classes = [str(c) for c in tr["classes"]]
-    x_tr, xj_tr, y_tr = torch.from_numpy(tr["x"]), torch.from_numpy(tr["x_jpeg"]), torch.from_numpy(tr["y"])
+    x_tr, y_tr = torch.from_numpy(tr["x"]), torch.from_numpy(tr["y"])
     x_va, y_va = torch.from_numpy(va["x"]), va["y"]
     mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
     std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
@@ -115,9 +122,10 @@ def main() -> None:
             for g in opt.param_groups:
                 g["lr"] = lr_at(step)
             idx = perm[s * a.batch:(s + 1) * a.batch]
-            use_jpeg = torch.rand(len(idx), generator=gen) < 0.25
-            xb = torch.where(use_jpeg.view(-1, 1, 1, 1), xj_tr[idx], x_tr[idx])
-            xb = augment_batch(xb.permute(0, 3, 1, 2).float() / 255.0, gen)
+            view = torch.randint(0, x_tr.shape[1], (len(idx),), generator=gen)
+            xb = x_tr[idx, view]
+            xb = augment_batch(xb.permute(0, 3, 1, 2).float() / 255.0, gen, (a.scale_min, a.scale_max), a.shift,
+                               a.stain, a.grey)
             loss = F.cross_entropy(model(normalise(xb, mean, std)), y_tr[idx], label_smoothing=a.label_smoothing)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -137,7 +145,8 @@ def main() -> None:
         if bal > best["bal_acc"]:
             best = {"bal_acc": bal, "acc": acc, "epoch": epoch}
             torch.save({"ema": ema.state_dict(), "widths": widths, "stem": a.stem, "classes": classes,
-                        "size": a.size, "epoch": epoch, "val": best}, out / "best.pt")
+                        "size": a.size, "resize": a.resize, "margin": a.margin, "epoch": epoch, "val": best},
+                       out / "best.pt")
         with open(out / "log.jsonl", "a") as f:
             f.write(json.dumps(rec) + "\n")
         print(json.dumps(rec), flush=True)

@@ -1,0 +1,93 @@
+"""Which factor costs how much on LISC? Re-scores LISC after undoing one difference at a time.
+
+    python3 tools/train_default/diagnose_lisc.py public/models/<id> [--precision int8]
+
+Variants (each applied to the LISC crop before the model's own preprocessing; none of this is used by
+the app, it only attributes the LISC loss to colour or scale):
+    as-is          the crop as the app gets it
+    colour→PBC     per-channel mean and standard deviation of each crop matched to PBC val's average
+                   (Reinhard-style transfer in RGB): undoes most of the stain/illuminant difference
+    zoom ×z        the crop zoomed by z (z > 1: central 1/z enlarged; z < 1: shrunk, surroundings mirrored)
+    colour + zoom  both, at the zoom that scored best
+Prints a markdown table (balanced accuracy as the app scores it, 8-class argmax over LISC's 5 classes).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+from multiprocessing import Pool
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+import evaluate_shifts as ev
+
+ZOOMS = (0.7, 0.85, 1.2, 1.45)
+
+
+def zoom(a: np.ndarray, z: float) -> np.ndarray:
+    h, w = a.shape[:2]
+    if z >= 1:
+        ch, cw = round(h / z), round(w / z)
+        y0, x0 = (h - ch) // 2, (w - cw) // 2
+        return np.asarray(Image.fromarray(a[y0:y0 + ch, x0:x0 + cw]).resize((w, h), Image.BILINEAR))
+    small = np.asarray(Image.fromarray(a).resize((round(w * z), round(h * z)), Image.BILINEAR))
+    py, px = h - small.shape[0], w - small.shape[1]
+    return np.pad(small, ((py // 2, py - py // 2), (px // 2, px - px // 2), (0, 0)), mode="symmetric")
+
+
+def colour_match(a: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+    x = a.astype(np.float64)
+    m, s = x.reshape(-1, 3).mean(0), x.reshape(-1, 3).std(0) + 1e-6
+    return np.clip((x - m) / s * std + mean + 0.5, 0, 255).astype(np.uint8)
+
+
+def _stats(path: str) -> tuple[np.ndarray, np.ndarray]:
+    with Image.open(path) as im:
+        x = np.asarray(im.convert("RGB"), dtype=np.float64).reshape(-1, 3)
+    return x.mean(0), x.std(0)
+
+
+def _prep(job: tuple) -> tuple[np.ndarray, bool]:
+    path, policy, z, mean, std = job
+    with Image.open(path) as im:
+        a = np.asarray(im.convert("RGB"))
+    if mean is not None:
+        a = colour_match(a, mean, std)
+    if z != 1.0:
+        a = zoom(a, z)
+    return ev.model_input(a, policy)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("bundle")
+    ap.add_argument("--precision", default="int8")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    a = ap.parse_args()
+    model = ev.BundleModel(Path(a.bundle).resolve(), a.precision, a.workers)
+    files, y = ev.list_split(ev.DATA / "lisc", ev.LISC_CLASSES)
+    val_files, _ = ev.list_split(ev.DATA / "pbc/val", ev.CLASSES)
+    with Pool(a.workers) as pool:
+        st = pool.map(_stats, val_files, chunksize=64)
+        mean, std = np.mean([s[0] for s in st], 0), np.mean([s[1] for s in st], 0)
+
+        def run(z: float, colour: bool) -> dict:
+            res = pool.map(_prep, [(f, model.policy, z, mean if colour else None, std) for f in files], chunksize=32)
+            return ev.lisc_scores(y, model.logits(np.stack([r[0] for r in res])))
+
+        rows = [("as-is", run(1.0, False)), ("colour→PBC", run(1.0, True))]
+        zs = [(f"zoom ×{z}", run(z, False), z) for z in ZOOMS]
+        rows += [(n, r) for n, r, _ in zs]
+        best = max(zs + [("", rows[0][1], 1.0)], key=lambda t: t[1]["bal8"])[2]
+        rows.append((f"colour→PBC + zoom ×{best}", run(best, True)))
+    print(f"LISC diagnosis, {model.describe['id']} {a.precision}\n")
+    print("| LISC variant | bal. acc. | " + " | ".join(ev.LISC_CLASSES) + " |")
+    print("|---|---|" + "---|" * len(ev.LISC_CLASSES))
+    for n, r in rows:
+        print(f"| {n} | {100 * r['bal8']:.1f} | " + " | ".join(f"{100 * r['recall8'][c]:.1f}" for c in ev.LISC_CLASSES) + " |")
+
+
+if __name__ == "__main__":
+    main()
