@@ -44,6 +44,8 @@ export interface TrainOptions {
   /** final fit: gradient tolerance (default 1e-4), iterations (default 500) */
   tol?: number;
   maxIter?: number;
+  /** inner (C selection) fits: gradient tolerance, default 3e-4 (see selectC.ts) */
+  innerTol?: number;
 }
 
 export interface TrainRequest {
@@ -111,6 +113,7 @@ function resolveOptions(o: TrainOptions = {}): TrainResult['options'] {
     calibrate: o.calibrate ?? true,
     tol: o.tol ?? 1e-4,
     maxIter: o.maxIter ?? 500,
+    innerTol: o.innerTol ?? 3e-4,
   };
 }
 
@@ -200,7 +203,7 @@ export function* trainSteps(req: TrainRequest, now: () => number = () => perform
     C: o.C ?? undefined,
     tol: o.tol,
     maxIter: o.maxIter,
-    selection: { grid: o.cGrid, innerFolds: o.innerFolds, seed: o.seed, patience: o.patience },
+    selection: { grid: o.cGrid, innerFolds: o.innerFolds, seed: o.seed, patience: o.patience, tol: o.innerTol },
   };
   // work shares: the k outer folds weigh 1 each, the final fit (all cells) 1.25
   const total = plan.k + 1.25;
@@ -304,7 +307,12 @@ export class TrainingEngine {
     const flag = { aborted: this.cancelledEarly.delete(request.jobId) };
     this.running.set(request.jobId, flag);
     try {
-      return await runSteps(trainSteps(request), { signal: flag satisfies AbortFlag, onProgress, progressMs: 150 });
+      return await runSteps(trainSteps(request), {
+        signal: flag satisfies AbortFlag,
+        onProgress,
+        progressMs: 150,
+        milestone: (a, b) => a?.stage !== b.stage || a?.fold !== b.fold,
+      });
     } finally {
       this.running.delete(request.jobId);
     }

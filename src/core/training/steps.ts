@@ -46,6 +46,8 @@ export interface RunStepsOptions<T> {
   /** called with the latest step at most every `progressMs` (and never for a cancelled run) */
   onProgress?: (step: T) => void;
   progressMs?: number;
+  /** report this step even within progressMs of the last report (e.g. a new stage) */
+  milestone?: (previous: T | undefined, step: T) => boolean;
   /** longest stretch of synchronous work between two turns of the event loop (default 25 ms) */
   sliceMs?: number;
   /** how to give the event loop a turn (default: a MessageChannel task, else setTimeout 0) */
@@ -75,15 +77,17 @@ export async function runSteps<T, R>(gen: Steps<T, R>, opts: RunStepsOptions<T> 
   const yieldFn = opts.yieldToEvents ?? defaultYield;
   let sliceStart = performance.now();
   let lastProgress = -Infinity;
+  let previous: T | undefined;
   if (opts.signal?.aborted) throw new CancelledError();
   for (;;) {
     const r = gen.next();
     if (r.done) return r.value;
     const now = performance.now();
-    if (opts.onProgress && now - lastProgress >= progressMs) {
+    if (opts.onProgress && (now - lastProgress >= progressMs || opts.milestone?.(previous, r.value))) {
       lastProgress = now;
       opts.onProgress(r.value);
     }
+    previous = r.value;
     if (now - sliceStart >= sliceMs) {
       await yieldFn();
       if (opts.signal?.aborted) {
