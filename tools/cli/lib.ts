@@ -183,10 +183,11 @@ function walk(dir: string, prefix = ''): { path: string; size: number }[] {
   const out: { path: string; size: number }[] = [];
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const rel = prefix ? `${prefix}/${e.name}` : e.name;
-    if (e.isDirectory()) {
+    const st = e.isSymbolicLink() ? statSync(join(dir, e.name), { throwIfNoEntry: false }) : e; // follow links
+    if (st?.isDirectory()) {
       if (!isHiddenPath([e.name])) out.push(...walk(join(dir, e.name), rel));
       else out.push({ path: `${rel}/.`, size: 0 }); // counted as hidden
-    } else if (e.isFile()) {
+    } else if (st?.isFile()) {
       out.push({ path: rel, size: statSync(join(dir, e.name)).size });
     }
   }

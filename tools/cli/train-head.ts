@@ -63,7 +63,10 @@ function printEvaluation(r: TrainResult): void {
     process.stderr.write(`kNN k=${String(k.k).padEnd(3)} accuracy ${pct(k.report.accuracy)}  balanced accuracy ${pct(k.report.balancedAccuracy)}  weighted F1 ${pct(k.report.weightedF1)}\n`);
   }
   if (r.calibration) {
-    process.stderr.write(`temperature ${r.calibration.temperature.toFixed(3)}: ECE ${pct(r.calibration.eceBefore)} → ${pct(r.calibration.eceAfter)} (out of fold)\n`);
+    const c = r.calibration;
+    process.stderr.write(
+      `temperature ${c.temperature.toFixed(3)}${c.improves ? '' : ' (not applied)'}: out of fold, ECE ${pct(c.eceBefore)} → ${pct(c.eceAfter)}, NLL ${c.nllBefore.toFixed(4)} → ${c.nllAfter.toFixed(4)}\n`,
+    );
   }
 }
 

@@ -229,6 +229,11 @@ export function* trainSteps(req: TrainRequest, now: () => number = () => perform
     if (o.calibrate) {
       yield progress('calibrating', 'Temperature scaling on the out-of-fold scores', plan.k / total);
       calibration = fitTemperatureOutOfFold(evaluation.linear.logits, y, evaluation.foldOf, evaluation.k, classes.length);
+      if (!calibration.improves) {
+        messages.push(
+          `No temperature scaling: the fitted T = ${calibration.temperature.toFixed(2)} did not improve the log-likelihood of held-out folds (the probabilities are already about as calibrated as these cells can tell).`,
+        );
+      }
     }
   } else if (o.calibrate && o.folds >= 2) {
     messages.push('No temperature scaling: it needs out-of-fold scores, and this set allows no cross-validation.');
@@ -243,7 +248,7 @@ export function* trainSteps(req: TrainRequest, now: () => number = () => perform
   if (!linear.converged) messages.push(`The final fit stopped after ${linear.iterations} iterations without reaching the tolerance; the head is usable but may be slightly off the optimum.`);
   if (linear.selection?.note) messages.push(`C: ${linear.selection.note}.`);
   const finalSeconds = (now() - tFinal) / 1000;
-  const temperature = calibration?.temperature ?? 1;
+  const temperature = calibration?.improves ? calibration.temperature : 1;
   const folded = foldTemperature(linear.weight, linear.bias, temperature);
   const head: LinearHead = { classes, inputDim: d, weight: folded.weight, bias: folded.bias };
 
