@@ -7,6 +7,7 @@
 import { appendAudit, isLocked } from '../core/case.ts';
 import { BUNDLE_HEAD_ID, type Cell } from '../core/cell.ts';
 import { applyHead } from '../core/head.ts';
+import { uniqueHeadName } from '../core/training/index.ts';
 import type { HeadSpec } from '../inference/types.ts';
 import { saveCase } from '../storage/cases.ts';
 import * as db from '../storage/db.ts';
@@ -93,7 +94,7 @@ export async function renameHead(id: string, name: string): Promise<void> {
   const entry = get().labHeads.find((h) => h.id === id);
   const trimmed = name.trim();
   if (!entry || !trimmed || trimmed === entry.name) return;
-  const unique = uniqueHeadName(trimmed, get().labHeads.filter((h) => h.encoderId === entry.encoderId && h.id !== id));
+  const unique = uniqueHeadName(trimmed, get().labHeads.filter((h) => h.encoderId === entry.encoderId && h.id !== id).map((h) => h.name));
   try {
     await saveHead({ ...entry, name: unique });
   } catch (e) {
@@ -103,13 +104,6 @@ export async function renameHead(id: string, name: string): Promise<void> {
   await refreshHeads();
   // Cells keep the name they were classified under; only the worker's copy follows the new name.
   if (get().model?.head?.id === id) await setActiveHead(headSpec({ ...entry, name: unique }));
-}
-
-/** "Name", or "Name (2)", "Name (3)" … when another head of the encoder has that name. */
-export function uniqueHeadName(name: string, others: readonly { name: string }[]): string {
-  const taken = new Set(others.map((h) => h.name.toLowerCase()));
-  if (!taken.has(name.toLowerCase())) return name;
-  for (let i = 2; ; i++) if (!taken.has(`${name} (${i})`.toLowerCase())) return `${name} (${i})`;
 }
 
 export async function removeHead(id: string): Promise<void> {

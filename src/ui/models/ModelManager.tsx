@@ -4,6 +4,7 @@ import { activate, importBundle, removeBundle } from '../../store/modelActions.t
 import { useApp } from '../../store/index.ts';
 import { formatBytes } from '../../storage/quota.ts';
 import { FilePickerButton } from '../FilePickerButton.tsx';
+import { LabHeadsPanel } from '../heads/LabHeadsPanel.tsx';
 import { OfficialWeightsSteps } from './OfficialWeightsSteps.tsx';
 import { StoragePanel } from './StoragePanel.tsx';
 
@@ -73,6 +74,7 @@ export function ModelManager() {
           </li>
         ))}
       </ul>
+      <LabHeadsPanel />
       <h3>Import a bundle</h3>
       <div
         className={`bundle-drop${over ? ' dropzone--over' : ''}`}
