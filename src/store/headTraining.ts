@@ -258,13 +258,16 @@ export async function trainLabHead(input: TrainHeadInput): Promise<void> {
       { signal, onProgress: (p) => set({ headJob: { stage: 'train', done: p.fraction, total: 1, detail: p.detail } }) },
     );
     const existing = get().labHeads.filter((h) => h.encoderId === model.manifest.id).map((h) => h.record as LabHeadRecord);
-    const record = labHeadFromTraining(result, {
+    const extended = input.extendHeadId ? get().labHeads.find((h) => h.id === input.extendHeadId) : undefined;
+    let record = labHeadFromTraining(result, {
       id: crypto.randomUUID(),
       name: input.name?.trim() || `Lab head ${new Date().toISOString().slice(0, 10)}`,
       encoder: { bundleId: model.manifest.id, bundleVersion: model.manifest.version, encoderSha256, precision: model.precision, inputDim: model.manifest.embeddingDim },
       trainingSet: set0.summary,
       existing,
     });
+    // A retrained head is the next version of the same head: same name, higher version.
+    if (extended && !input.name?.trim()) record = { ...record, name: extended.name };
     set({ headResult: { record, skipped, messages: [...messages, ...result.messages], trainingItems, saved: false } satisfies HeadTrainingOutcome });
   } catch (e) {
     const err = e as Error;

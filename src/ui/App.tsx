@@ -8,6 +8,7 @@ import { DropZone } from './drop/DropZone.tsx';
 import { Gallery } from './gallery/Gallery.tsx';
 import { ModelManager } from './models/ModelManager.tsx';
 import { ModelNotices } from './models/ModelNotices.tsx';
+import { RetrainOffer } from './heads/RetrainOffer.tsx';
 import { ModelStatus } from './models/ModelStatus.tsx';
 import { SettingsPanel } from './models/SettingsPanel.tsx';
 import { ProgressBar } from './progress/ProgressBar.tsx';
@@ -39,6 +40,7 @@ export function App() {
         </header>
         <main>
           <ModelNotices />
+          <RetrainOffer />
           <CaseBar />
           <DropZone />
           <ProgressBar />

@@ -26,13 +26,22 @@ export function ModelManager() {
   const importing = useApp((s) => s.importing);
   const importError = useApp((s) => s.importError);
   const importMessage = useApp((s) => s.importMessage);
+  const panelOpen = useApp((s) => s.modelsPanelOpen);
   const [url, setUrl] = useState('');
   const [confirmDelete, setConfirmDelete] = useState<string | null>(null);
   const [over, setOver] = useState(false);
   useEffect(() => setConfirmDelete(null), [installed]);
 
   return (
-    <details className="models" data-testid="model-manager">
+    <details
+      className="models"
+      data-testid="model-manager"
+      open={panelOpen}
+      onToggle={(e) => {
+        const open = (e.currentTarget as HTMLDetailsElement).open;
+        if (open !== useApp.getState().modelsPanelOpen) useApp.setState({ modelsPanelOpen: open });
+      }}
+    >
       <summary>Models</summary>
       <h3>Built in</h3>
       <ul>
