@@ -511,11 +511,11 @@ export function writeEmbeddings(path: string, f: EmbeddingsFile): void {
 export async function embedDataset(
   enc: LoadedEncoder,
   dataDir: string,
-  opts: { batch?: number; limit?: number; label?: string; quiet?: boolean } = {},
+  opts: { batch?: number; limit?: number; label?: string; quiet?: boolean; decode?: (path: string) => Promise<RasterImage> } = {},
 ): Promise<EmbeddingsFile> {
   const ds = listDataset(dataDir, opts.limit);
   const progress = opts.quiet ? undefined : new Progress(ds.items.length, opts.label ?? 'embedding');
-  const res = await embedFiles(enc, ds.items, { batch: opts.batch, progress });
+  const res = await embedFiles(enc, ds.items, { batch: opts.batch, progress, decode: opts.decode });
   for (const f of res.failures) process.stderr.write(`warning: skipped ${f.file}: ${f.error}\n`);
   const items = res.kept.map((i) => ds.items[i]!);
   return {

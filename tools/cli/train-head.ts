@@ -14,6 +14,7 @@ import { applyHead, headToJson } from '../../src/core/head.ts';
 import { trainLogisticRegression } from '../../src/core/logreg.ts';
 import { validateManifest, type BundleHeadEntry } from '../../src/core/manifest.ts';
 import { accuracy, balancedAccuracy } from '../../src/core/metrics.ts';
+import { writeShiftStatsOrWarn } from '../shift/bundleStats.ts';
 import { CliError, cliArgs, intArg, numArg, readEmbeddings, readManifest, rel, runMain, writeFileAtomic } from './lib.ts';
 
 const USAGE = `usage: npm run train-head -- --embeddings <file.emb> --out <bundle-dir> [options]
@@ -24,7 +25,8 @@ const USAGE = `usage: npm run train-head -- --embeddings <file.emb> --out <bundl
   --max-iter <n>       L-BFGS iterations (default 500)
   --tol <t>            stop when max |gradient| <= t (default 1e-4)
   --trained-on <text>  manifest head.trainedOn (default: describes the embeddings and settings)
-  --force              accept embeddings made with another bundle id / encoder`;
+  --force              accept embeddings made with another bundle id / encoder
+  --no-shift-stats     do not write the shift-check reference statistics (shift.json) from these embeddings`;
 
 /** Insert or replace `head` in the manifest object, keeping key order (new key goes after encoder). */
 function withHead(manifest: Record<string, unknown>, head: BundleHeadEntry): Record<string, unknown> {
@@ -49,6 +51,7 @@ runMain(async () => {
       tol: { type: 'string' },
       'trained-on': { type: 'string' },
       force: { type: 'boolean' },
+      'no-shift-stats': { type: 'boolean' },
     },
     USAGE,
   );
@@ -162,4 +165,7 @@ runMain(async () => {
     throw new CliError(`manifest invalid after writing (restored the original):\n  ${reread.errors.join('\n  ')}`);
   }
   process.stderr.write(`wrote ${rel(join(dir, headFile))} (${bytes} bytes) and updated ${rel(manifestPath)} (head: ${classes.join(', ')})\n`);
+
+  // Shift checks (issue 13): reference statistics of the same embeddings, k-fold held-in threshold.
+  if (!a['no-shift-stats']) writeShiftStatsOrWarn(dir, emb);
 });
