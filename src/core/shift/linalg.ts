@@ -19,6 +19,30 @@ export function addOuterUpper(G: Float64Array, x: ArrayLike<number>, off: number
   }
 }
 
+/**
+ * Adds Σ_r x_r x_rᵀ (upper triangle) of the m rows of `rows` (m × d, row-major) into G, four rows at
+ * a time: G is read and written once per four rows instead of once per row, which is what bounds the
+ * speed for d in the hundreds (G no longer fits in cache).
+ */
+export function addGramRowsUpper(G: Float64Array, rows: Float64Array, m: number, d: number): void {
+  let r = 0;
+  for (; r + 3 < m; r += 4) {
+    const o0 = r * d;
+    const o1 = o0 + d;
+    const o2 = o1 + d;
+    const o3 = o2 + d;
+    for (let i = 0; i < d; i++) {
+      const a0 = rows[o0 + i]!;
+      const a1 = rows[o1 + i]!;
+      const a2 = rows[o2 + i]!;
+      const a3 = rows[o3 + i]!;
+      const row = i * d;
+      for (let j = i; j < d; j++) G[row + j]! += a0 * rows[o0 + j]! + a1 * rows[o1 + j]! + a2 * rows[o2 + j]! + a3 * rows[o3 + j]!;
+    }
+  }
+  for (; r < m; r++) addOuterUpper(G, rows, r * d, d);
+}
+
 /** Copies the upper triangle of a symmetric matrix into its lower triangle. */
 export function symmetrizeFromUpper(G: Float64Array, d: number): void {
   for (let i = 0; i < d; i++) for (let j = i + 1; j < d; j++) G[j * d + i] = G[i * d + j]!;

@@ -10,7 +10,7 @@
  * the scores of held-in cells, i.e. cells scored by statistics fitted without them (k-fold over the
  * training cells), so that the flag rate on new cells of the same kind is what it says (≈ 1 %).
  */
-import { addOuterUpper, choleskyPacked, invertLowerPacked, ledoitWolfShrinkage, lowerMatVec, packedSize, shrinkInPlace, symmetrizeFromUpper } from './linalg.ts';
+import { addGramRowsUpper, addOuterUpper, choleskyPacked, invertLowerPacked, ledoitWolfShrinkage, lowerMatVec, packedSize, shrinkInPlace, symmetrizeFromUpper } from './linalg.ts';
 import { mulberry32, shuffleInPlace } from './random.ts';
 
 export const SHIFT_STATS_FORMAT = 'dinobloom-shift-stats';
@@ -146,6 +146,27 @@ function newAccumulator(C: number, d: number): Accumulator {
   return { gram: new Float64Array(d * d), sums: new Float64Array(C * d), counts: new Float64Array(C), n: 0 };
 }
 
+/** Adds the given rows (centred on `centre`) to an accumulator, 64 at a time through addGramRowsUpper. */
+function accumulate(acc: Accumulator, X: ArrayLike<number>, d: number, y: ArrayLike<number>, centre: Float64Array, rows: ArrayLike<number>): void {
+  const BLOCK = 64;
+  const xc = new Float64Array(BLOCK * d);
+  for (let r0 = 0; r0 < rows.length; r0 += BLOCK) {
+    const m = Math.min(BLOCK, rows.length - r0);
+    for (let r = 0; r < m; r++) {
+      const i = rows[r0 + r]!;
+      const k = y[i]!;
+      for (let j = 0; j < d; j++) {
+        const v = X[i * d + j]! - centre[j]!;
+        xc[r * d + j] = v;
+        acc.sums[k * d + j]! += v;
+      }
+      acc.counts[k]!++;
+      acc.n++;
+    }
+    addGramRowsUpper(acc.gram, xc, m, d);
+  }
+}
+
 /** Whitening W = L⁻¹ of a (shrunk) covariance; retries with more shrinkage if rounding left it singular. */
 function whiteningOf(S: Float64Array, d: number, shrinkage: number): { W: Float64Array; shrinkage: number } {
   let s = shrinkage;
@@ -257,19 +278,11 @@ export function buildShiftStats(
   const fold = stratifiedFolds(y, C, K, seed);
 
   // centre on the overall mean (numerics), accumulate per fold
+  const all = Array.from({ length: n }, (_, i) => i);
   const centre = new Float64Array(d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) centre[j]! += embeddings[i * d + j]! / n;
   const accs = Array.from({ length: K }, () => newAccumulator(C, d));
-  const xc = new Float64Array(d);
-  for (let i = 0; i < n; i++) {
-    const a = accs[fold[i]!]!;
-    for (let j = 0; j < d; j++) xc[j] = embeddings[i * d + j]! - centre[j]!;
-    addOuterUpper(a.gram, xc, 0, d);
-    const k = y[i]!;
-    for (let j = 0; j < d; j++) a.sums[k * d + j]! += xc[j]!;
-    a.counts[k]!++;
-    a.n++;
-  }
+  for (let f = 0; f < K; f++) accumulate(accs[f]!, embeddings, d, y, centre, all.filter((i) => fold[i] === f));
   const total = newAccumulator(C, d);
   for (const a of accs) {
     for (let i = 0; i < d * d; i++) total.gram[i]! += a.gram[i]!;
@@ -295,7 +308,6 @@ export function buildShiftStats(
     test.forEach((i, r) => (heldIn[i] = s[r]!));
     opts.onProgress?.(f + 1, steps);
   }
-  const all = Array.from({ length: n }, (_, i) => i);
   const final = fitFrom(total, C, d, centre, embeddings, y, all, withBackground);
   opts.onProgress?.(steps, steps);
 
@@ -370,16 +382,7 @@ export function fitShiftModel(X: ArrayLike<number>, d: number, y: ArrayLike<numb
   const centre = new Float64Array(d);
   for (let r = 0; r < rows.length; r++) for (let j = 0; j < d; j++) centre[j]! += X[rows[r]! * d + j]! / rows.length;
   const acc = newAccumulator(C, d);
-  const xc = new Float64Array(d);
-  for (let r = 0; r < rows.length; r++) {
-    const i = rows[r]!;
-    for (let j = 0; j < d; j++) xc[j] = X[i * d + j]! - centre[j]!;
-    addOuterUpper(acc.gram, xc, 0, d);
-    const k = y[i]!;
-    for (let j = 0; j < d; j++) acc.sums[k * d + j]! += xc[j]!;
-    acc.counts[k]!++;
-    acc.n++;
-  }
+  accumulate(acc, X, d, y, centre, rows);
   return fitFrom(acc, C, d, centre, X, y, rows, withBackground);
 }
 
