@@ -20,6 +20,9 @@ export interface BatchTestOptions {
   minShare?: number;
 }
 
+/** The per-cell label on thumbnails and in the detail view (issue 13). */
+export const SHIFT_FLAG_LABEL = 'Unlike the training data';
+
 export const DEFAULT_ALPHA = 0.001;
 export const DEFAULT_MIN_CELLS = 20;
 
