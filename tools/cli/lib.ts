@@ -542,6 +542,22 @@ export async function embedDataset(
   };
 }
 
+/**
+ * Write an updated manifest object to <dir>/manifest.json: validated before writing, re-read and
+ * validated after, and `original` (the file's text before) restored if what is on disk is invalid.
+ */
+export function writeManifestChecked(dir: string, original: string, updated: Record<string, unknown>): void {
+  const check = validateManifest(updated);
+  if (!check.ok) throw new CliError(`updated manifest would be invalid:\n  ${check.errors.join('\n  ')}`);
+  const manifestPath = join(dir, 'manifest.json');
+  writeFileAtomic(manifestPath, `${JSON.stringify(updated, null, 2)}\n`);
+  const reread = validateManifest(JSON.parse(readFileSync(manifestPath, 'utf8')));
+  if (!reread.ok) {
+    writeFileAtomic(manifestPath, original);
+    throw new CliError(`manifest invalid after writing (restored the original):\n  ${reread.errors.join('\n  ')}`);
+  }
+}
+
 /** Relative path for messages. */
 export function rel(p: string): string {
   const r = relative(process.cwd(), p);

@@ -6,10 +6,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { validateManifest, type BundleManifest, type BundleShiftEntry } from '../../src/core/manifest.ts';
+import type { BundleManifest, BundleShiftEntry } from '../../src/core/manifest.ts';
 import { SHIFT_MANIFEST_FORMAT, SHIFT_STATS_FILE, shiftStatsToJson } from '../../src/core/shift/format.ts';
 import { buildShiftStats, type BuildShiftStatsOptions, type ShiftStats } from '../../src/core/shift/stats.ts';
-import { CliError, readManifest, rel, writeFileAtomic, type EmbeddingsFile } from '../cli/lib.ts';
+import { CliError, readManifest, rel, writeFileAtomic, writeManifestChecked, type EmbeddingsFile } from '../cli/lib.ts';
 
 export type ShiftStatsCliOptions = Pick<BuildShiftStatsOptions, 'score' | 'folds' | 'thresholdQuantile' | 'sampleSize' | 'seed' | 'source'> & { force?: boolean };
 
@@ -57,7 +57,7 @@ function withKey(manifest: Record<string, unknown>, key: string, value: unknown,
   return out;
 }
 
-/** Write shift.json and the manifest's `shift` entry; the manifest is re-validated (restored if the result is invalid). */
+/** Write shift.json and the manifest's `shift` entry (manifest validated before and after writing). */
 export function writeShiftStats(dir: string, stats: ShiftStats): BundleShiftEntry {
   const text = shiftStatsToJson(stats);
   writeFileAtomic(join(dir, SHIFT_STATS_FILE), text);
@@ -67,17 +67,8 @@ export function writeShiftStats(dir: string, stats: ShiftStats): BundleShiftEntr
     bytes: Buffer.byteLength(text, 'utf8'),
     sha256: createHash('sha256').update(text, 'utf8').digest('hex'),
   };
-  const manifestPath = join(dir, 'manifest.json');
-  const original = readFileSync(manifestPath, 'utf8');
-  const updated = withKey(JSON.parse(original) as Record<string, unknown>, 'shift', entry, ['encoder', 'head']);
-  const check = validateManifest(updated);
-  if (!check.ok) throw new CliError(`updated manifest would be invalid:\n  ${check.errors.join('\n  ')}`);
-  writeFileAtomic(manifestPath, `${JSON.stringify(updated, null, 2)}\n`);
-  const reread = validateManifest(JSON.parse(readFileSync(manifestPath, 'utf8')));
-  if (!reread.ok) {
-    writeFileAtomic(manifestPath, original);
-    throw new CliError(`manifest invalid after writing (restored the original):\n  ${reread.errors.join('\n  ')}`);
-  }
+  const original = readFileSync(join(dir, 'manifest.json'), 'utf8');
+  writeManifestChecked(dir, original, withKey(JSON.parse(original) as Record<string, unknown>, 'shift', entry, ['encoder', 'head']));
   process.stderr.write(`wrote ${rel(join(dir, SHIFT_STATS_FILE))} (${entry.bytes} bytes) and the manifest's shift entry\n`);
   return entry;
 }

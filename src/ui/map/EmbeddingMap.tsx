@@ -14,7 +14,7 @@
 import { useEffect, useMemo, useRef, useState, type PointerEvent as ReactPointerEvent } from 'react';
 import type { MapMethod } from '../../core/map/layout.ts';
 import { formatPercent, SHIFT_FLAG_LABEL } from '../../core/shift/batch.ts';
-import { colourPoints, makeScale, PointGrid, pointsInLasso, type ColourBy, type MapCell, type MapReferenceCell, type PlotBox } from './mapModel.ts';
+import { colourPoints, groupByColour, makeScale, PointGrid, pointsInLasso, type ColourBy, type MapCell, type MapReferenceCell, type PlotBox } from './mapModel.ts';
 import './map.css';
 
 export type { ColourBy, MapCell, MapReferenceCell };
@@ -162,16 +162,9 @@ export function EmbeddingMap(props: EmbeddingMapProps) {
     ctx.rect(box.left, box.top, box.width, box.height);
     ctx.clip();
     // reference cells: hollow rings under the case's cells
-    const byColour = new Map<string, number[]>();
-    reference.forEach((_, i) => {
-      const c = colouring.reference[i]!;
-      const l = byColour.get(c);
-      if (l) l.push(i);
-      else byColour.set(c, [i]);
-    });
     ctx.lineWidth = 1.2;
     ctx.globalAlpha = 0.75;
-    for (const [colour, idx] of byColour) {
+    for (const [colour, idx] of groupByColour(colouring.reference)) {
       ctx.beginPath();
       for (const i of idx) {
         const x = scale.x(reference[i]!.x);
@@ -183,15 +176,8 @@ export function EmbeddingMap(props: EmbeddingMapProps) {
       ctx.stroke();
     }
     ctx.globalAlpha = 1;
-    const cellsByColour = new Map<string, number[]>();
-    cells.forEach((_, i) => {
-      const c = colouring.cell[i]!;
-      const l = cellsByColour.get(c);
-      if (l) l.push(i);
-      else cellsByColour.set(c, [i]);
-    });
     const r = cells.length > 2000 ? 2.2 : 3;
-    for (const [colour, idx] of cellsByColour) {
+    for (const [colour, idx] of groupByColour(colouring.cell)) {
       ctx.beginPath();
       for (const i of idx) {
         ctx.moveTo(screen.xs[i]! + r, screen.ys[i]!);

@@ -217,3 +217,14 @@ export function colourPoints(cells: readonly MapCell[], reference: readonly MapR
     .map((k) => ({ key: k, label: by === 'folder' ? folderLabel(k) : k, colour: colourOf.get(k)!, count: counts.get(k)! }));
   return { cell, reference: ref, legend };
 }
+
+/** Point indices per colour: one canvas path (and one fill) per colour instead of one per point. */
+export function groupByColour(colours: readonly string[]): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  colours.forEach((c, i) => {
+    const l = out.get(c);
+    if (l) l.push(i);
+    else out.set(c, [i]);
+  });
+  return out;
+}
