@@ -1,12 +1,12 @@
 /**
  * UMAP layout of embeddings for the embedding map, run in its own worker (umap.worker.ts): PCA to
  * at most 50 dimensions first (src/core/map/pca.ts; the usual pre-reduction, and what makes exact
- * neighbours affordable), exact k nearest neighbours (src/core/knn.ts) handed to umap-js, then its
+ * neighbours affordable), exact k nearest neighbours (src/core/training/knn.ts) handed to umap-js, then its
  * optimisation epoch by epoch. Between steps the worker yields to its message queue, so progress is
  * reported and `cancel(jobId)` stops the job within a few tens of milliseconds.
  */
 import { UMAP } from 'umap-js';
-import { knnNeighbors } from '../src/core/knn.ts';
+import { knnNeighbors } from '../src/core/training/knn.ts';
 import { fitPca, projectPca } from '../src/core/map/pca.ts';
 import { mulberry32 } from '../src/core/shift/random.ts';
 import { yieldToEvents } from './yieldToEvents.ts';

@@ -7,6 +7,8 @@ import { useDifferential } from './differential/useDifferential.ts';
 import { DropZone } from './drop/DropZone.tsx';
 import { Gallery } from './gallery/Gallery.tsx';
 import { ModelManager } from './models/ModelManager.tsx';
+import { ModelNotices } from './models/ModelNotices.tsx';
+import { RetrainOffer } from './heads/RetrainOffer.tsx';
 import { ModelStatus } from './models/ModelStatus.tsx';
 import { SettingsPanel } from './models/SettingsPanel.tsx';
 import { ProgressBar } from './progress/ProgressBar.tsx';
@@ -37,6 +39,8 @@ export function App() {
           </div>
         </header>
         <main>
+          <ModelNotices />
+          <RetrainOffer />
           <CaseBar />
           <DropZone />
           <ProgressBar />

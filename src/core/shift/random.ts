@@ -1,20 +1,9 @@
 /**
- * Small seeded pseudo-random numbers for reproducible splits and samples (k-fold assignment, the
- * reference sample, simulated batches, the synthetic shifts): the same seed gives the same cells in
- * the browser, the worker and Node.
+ * Seeded pseudo-random numbers for reproducible samples (the reference sample, simulated batches,
+ * the synthetic shifts): the generator and shuffle are the training code's (src/core/training/folds.ts),
+ * plus a seed per file name.
  */
-
-/** mulberry32: a 32-bit state generator, uniform in [0, 1). Plenty for shuffling and sampling. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32, shuffleInPlace } from '../training/folds.ts';
 
 /** FNV-1a hash of a string: a seed per file name (so one file's random shift does not depend on the others). */
 export function hashSeed(s: string, seed = 0): number {
@@ -24,15 +13,4 @@ export function hashSeed(s: string, seed = 0): number {
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h >>> 0;
-}
-
-/** Fisher–Yates shuffle in place. */
-export function shuffleInPlace<T>(a: T[], rand: () => number): T[] {
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    const t = a[i]!;
-    a[i] = a[j]!;
-    a[j] = t;
-  }
-  return a;
 }

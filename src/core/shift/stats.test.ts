@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createShiftScorer, embeddingIsFinite } from './score.ts';
-import { buildShiftStats, fitShiftModel, quantileSorted, scoreWithModel, stratifiedFolds, ShiftStatsError, MIN_CELLS_FOR_STATS } from './stats.ts';
+import { buildShiftStats, fitShiftModel, quantileSorted, scoreWithModel, heldInFolds, ShiftStatsError, MIN_CELLS_FOR_STATS } from './stats.ts';
 import { choleskyPacked, invertLowerPacked, packedSize } from './linalg.ts';
 import { mulberry32 } from './random.ts';
 
@@ -108,7 +108,7 @@ describe('buildShiftStats', () => {
   it('the k-fold shortcut equals refitting each fold from scratch, and the threshold is the held-in quantile', () => {
     const { X, y } = blobs(300, 6, 3, 5);
     const s = buildShiftStats(X, 300, 6, y, classes, { ...opts, folds: 4, seed: 9 });
-    const fold = stratifiedFolds(y, 3, 4, 9);
+    const fold = heldInFolds(y, 3, 4, 9);
     const heldIn = new Float64Array(300);
     for (let f = 0; f < 4; f++) {
       const train = rows(300).filter((i) => fold[i] !== f);

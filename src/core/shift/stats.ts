@@ -11,6 +11,7 @@
  * training cells), so that the flag rate on new cells of the same kind is what it says (≈ 1 %).
  */
 import { addGramRowsUpper, addOuterUpper, choleskyPacked, invertLowerPacked, ledoitWolfShrinkage, lowerMatVec, packedSize, shrinkInPlace, symmetrizeFromUpper } from './linalg.ts';
+import { stratifiedFolds } from '../training/folds.ts';
 import { mulberry32, shuffleInPlace } from './random.ts';
 
 export const SHIFT_STATS_FORMAT = 'dinobloom-shift-stats';
@@ -275,7 +276,7 @@ export function buildShiftStats(
 
   const K = Math.max(2, Math.min(opts.folds ?? 5, n));
   const seed = opts.seed ?? 13;
-  const fold = stratifiedFolds(y, C, K, seed);
+  const fold = heldInFolds(y, C, K, seed);
 
   // centre on the overall mean (numerics), accumulate per fold
   const all = Array.from({ length: n }, (_, i) => i);
@@ -356,21 +357,12 @@ export function buildShiftStats(
 }
 
 /**
- * Fold of each cell for k-fold held-in scoring: each class's cells shuffled (seeded) and dealt out in
- * turn, so every fold has about the same share of every class.
+ * Fold of each cell for k-fold held-in scoring: the training code's stratified k-fold
+ * (scikit-learn's StratifiedKFold allocation, seeded shuffle), so every fold has about the same
+ * share of every class.
  */
-export function stratifiedFolds(y: ArrayLike<number>, C: number, K: number, seed: number): Int32Array {
-  const rand = mulberry32(seed);
-  const fold = new Int32Array(y.length);
-  const byClass: number[][] = Array.from({ length: C }, () => []);
-  for (let i = 0; i < y.length; i++) byClass[y[i]!]!.push(i);
-  let offset = 0;
-  for (const idx of byClass) {
-    shuffleInPlace(idx, rand);
-    idx.forEach((i, r) => (fold[i] = (r + offset) % K));
-    offset += idx.length; // classes smaller than K do not all start at fold 0
-  }
-  return fold;
+export function heldInFolds(y: Int32Array, C: number, K: number, seed: number): Int32Array {
+  return stratifiedFolds(y, C, K, { seed });
 }
 
 /**
@@ -394,7 +386,9 @@ function stratifiedSample(y: Int32Array, C: number, size: number, rand: () => nu
   const out: number[] = [];
   for (const idx of byClass) {
     const want = Math.min(idx.length, Math.max(3, Math.round((size * idx.length) / n)));
-    out.push(...shuffleInPlace(idx.slice(), rand).slice(0, want));
+    const shuffled = idx.slice();
+    shuffleInPlace(shuffled, rand);
+    out.push(...shuffled.slice(0, want));
   }
   return out.sort((a, b) => a - b);
 }
