@@ -413,7 +413,7 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
     onProgress?.({ stage: 'verify' });
     const manifest = await this.inspectBundle({ kind: 'files', files });
     // Keep only what the manifest lists: stray files in a folder or zip are not imported.
-    const listed = ['manifest.json', ...manifest.encoder.variants.map((v) => v.file), ...(manifest.head ? [manifest.head.file] : [])];
+    const listed = ['manifest.json', ...manifest.encoder.variants.map((v) => v.file), ...(manifest.head ? [manifest.head.file] : []), ...(manifest.shift ? [manifest.shift.file] : [])];
     return { manifest, files: Object.fromEntries(listed.map((f) => [f, files[f]!])) };
   }
 

@@ -21,6 +21,7 @@ import { accuracy, balancedAccuracy, formatReport } from '../../src/core/metrics
 import { trainHeadSync, TrainingInputError, type TrainResult } from '../../src/core/training/engine.ts';
 import { metricsOf } from '../../src/core/training/labHead.ts';
 import { argmaxRows } from '../../src/core/training/logreg.ts';
+import { writeShiftStatsOrWarn } from '../shift/bundleStats.ts';
 import { CliError, cliArgs, intArg, numArg, readEmbeddings, readManifest, rel, runMain, writeFileAtomic } from './lib.ts';
 
 const USAGE = `usage: npm run train-head -- --embeddings <file.emb> --out <bundle-dir> [options]
@@ -37,7 +38,8 @@ const USAGE = `usage: npm run train-head -- --embeddings <file.emb> --out <bundl
   --tol <t>            stop when max |gradient| <= t (default 1e-4)
   --trained-on <text>  manifest head.trainedOn (default: describes the embeddings and settings)
   --report <file>      also write the whole training result (metrics, C path, messages) as JSON
-  --force              accept embeddings made with another bundle id / encoder`;
+  --force              accept embeddings made with another bundle id / encoder
+  --no-shift-stats     do not write the shift-check reference statistics (shift.json) from these embeddings`;
 
 /** Insert or replace `head` in the manifest object, keeping key order (new key goes after encoder). */
 function withHead(manifest: Record<string, unknown>, head: BundleHeadEntry): Record<string, unknown> {
@@ -86,6 +88,7 @@ runMain(async () => {
       'trained-on': { type: 'string' },
       report: { type: 'string' },
       force: { type: 'boolean' },
+      'no-shift-stats': { type: 'boolean' },
     },
     USAGE,
   );
@@ -217,4 +220,7 @@ runMain(async () => {
     throw new CliError(`manifest invalid after writing (restored the original):\n  ${reread.errors.join('\n  ')}`);
   }
   process.stderr.write(`wrote ${rel(join(dir, headFile))} (${bytes} bytes) and updated ${rel(manifestPath)} (head: ${classes.join(', ')})\n`);
+
+  // Shift checks (issue 13): reference statistics of the same embeddings, k-fold held-in threshold.
+  if (!a['no-shift-stats']) writeShiftStatsOrWarn(dir, emb);
 });
