@@ -359,9 +359,9 @@ export async function embedWithActiveEncoder(cells: CellInput[], opts: { signal?
 export async function setActiveHead(spec: HeadSpec | null): Promise<void> {
   const model = get().model;
   if (!model) throw new Error('No model is loaded.');
-  const { classes, head } = await client.setHead(model.manifest.id, spec);
+  const { classes, head, shift } = await client.setHead(model.manifest.id, spec);
   const modelClasses = head ? { ...get().modelClasses, [classesKey(model.manifest.id, head)]: classes } : get().modelClasses;
-  set({ model: { ...model, classes, head }, modelClasses });
+  set({ model: { ...model, classes, head, shift }, modelClasses });
   await db.saveMeta('modelClasses', modelClasses).catch((e: Error) => set({ storageError: e.message }));
   void runQueue();
 }

@@ -20,6 +20,8 @@ import { DEFAULT_C_GRID } from './selectC.ts';
 import { drain, mapSteps, runSteps, type AbortFlag, type Steps } from './steps.ts';
 
 import { TrainingInputError } from './errors.ts';
+import { buildShiftStats, type ShiftStats } from '../shift/stats.ts';
+import { CancelledError } from './steps.ts';
 
 export { CancelledError } from './steps.ts';
 export { TrainingInputError } from './errors.ts';
@@ -59,6 +61,11 @@ export interface TrainRequest {
   options?: TrainOptions;
   /** the head in use now: its probabilities on these cells, or the head itself */
   currentHead?: CurrentHeadScores | { name?: string; head: LinearHead };
+  /**
+   * Also compute reference statistics for shift checks (src/core/shift) from the same cells, for
+   * this encoder; only in TrainingEngine (the worker), after the head is trained.
+   */
+  shiftStats?: { bundleId: string; encoderSha256: string[]; source?: string };
 }
 
 export type TrainStage = 'checking' | 'evaluating' | 'calibrating' | 'fitting' | 'comparing';
@@ -98,6 +105,9 @@ export interface TrainResult {
   messages: string[];
   options: Required<Omit<TrainOptions, 'C' | 'cGrid'>> & { C: number | null; cGrid: number[] };
   seconds: { evaluation: number; final: number; total: number };
+  /** reference statistics when asked for (null with `shiftNote` saying why they could not be made) */
+  shiftStats?: ShiftStats | null;
+  shiftNote?: string;
 }
 
 function resolveOptions(o: TrainOptions = {}): TrainResult['options'] {
@@ -315,12 +325,22 @@ export class TrainingEngine {
     const flag = { aborted: this.cancelledEarly.delete(request.jobId) };
     this.running.set(request.jobId, flag);
     try {
-      return await runSteps(trainSteps(request), {
+      const result = await runSteps(trainSteps(request), {
         signal: flag satisfies AbortFlag,
         onProgress,
         progressMs: 150,
         milestone: (a, b) => a?.stage !== b.stage || a?.fold !== b.fold,
       });
+      if (!request.shiftStats) return result;
+      if (flag.aborted) throw new CancelledError();
+      // The lab's own cells are what a lab head has seen: its shift checks measure against them.
+      try {
+        const n = request.labels.length;
+        const shiftStats = buildShiftStats(request.embeddings, n, request.dim, request.labels, request.classes, { ...request.shiftStats });
+        return { ...result, shiftStats };
+      } catch (e) {
+        return { ...result, shiftStats: null, shiftNote: `No shift checks for this head: ${(e as Error).message}.` };
+      }
     } finally {
       this.running.delete(request.jobId);
     }
