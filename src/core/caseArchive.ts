@@ -102,6 +102,8 @@ function copyCase(c: CaseRecord): CaseRecord {
     signedAt: c.signedAt,
     target: c.target,
     wbcCount: c.wbcCount,
+    ...(c.rbcMorphology !== undefined ? { rbcMorphology: c.rbcMorphology } : {}),
+    ...(c.plateletMorphology !== undefined ? { plateletMorphology: c.plateletMorphology } : {}),
     audit: c.audit.map(copyAudit),
   };
 }
@@ -122,6 +124,7 @@ function copyCell(c: Cell): Cell {
   };
   if (c.width !== undefined) out.width = c.width;
   if (c.height !== undefined) out.height = c.height;
+  if (c.imageHash !== undefined) out.imageHash = c.imageHash;
   return out;
 }
 
@@ -303,6 +306,8 @@ function parseCase(p: Problems, v: unknown): CaseRecord | undefined {
   else p.add(has(v, 'date') ? `case.date must be a date written YYYY-MM-DD, or empty (got ${show(v.date)})` : 'case.date is missing (expected a date written YYYY-MM-DD)');
   const operator = r.string('operator');
   const notes = r.string('notes');
+  const rbcMorphology = r.optString('rbcMorphology');
+  const plateletMorphology = r.optString('plateletMorphology');
   const createdAt = r.isoTime('createdAt');
   const status = r.oneOf('status', ['open', 'signed'] as const);
   const signedBy = r.stringOrNull('signedBy');
@@ -328,7 +333,10 @@ function parseCase(p: Problems, v: unknown): CaseRecord | undefined {
     p.count > before || id === undefined || sampleId === undefined || date === undefined || operator === undefined || notes === undefined ||
     createdAt === undefined || status === undefined || signedBy === undefined || signedAt === undefined || target === undefined || wbcCount === undefined
   ) return undefined;
-  return { id, sampleId, date, operator, notes, createdAt, status, signedBy, signedAt, target, wbcCount, audit };
+  const out: CaseRecord = { id, sampleId, date, operator, notes, createdAt, status, signedBy, signedAt, target, wbcCount, audit };
+  if (rbcMorphology.value !== undefined) out.rbcMorphology = rbcMorphology.value;
+  if (plateletMorphology.value !== undefined) out.plateletMorphology = plateletMorphology.value;
+  return out;
 }
 
 function parseModelClasses(p: Problems, v: unknown): Map<string, string[]> {
@@ -385,6 +393,8 @@ function parseCell(p: Problems, v: unknown, i: number, modelClasses: ReadonlyMap
   const modelId = r.stringOrNull('modelId', { nonEmpty: true });
   const modelVersion = r.stringOrNull('modelVersion');
   const userClass = r.stringOrNull('userClass', { nonEmpty: true });
+  const imageHash = r.optString('imageHash');
+  if (imageHash.value !== undefined && !/^[0-9a-f]{64}$/.test(imageHash.value)) p.add(`${path}.imageHash must be 64 lowercase hex characters (a sha256) when present`);
 
   let probabilities: number[] | null | undefined;
   const pv = v.probabilities;
@@ -418,6 +428,7 @@ function parseCell(p: Problems, v: unknown, i: number, modelClasses: ReadonlyMap
   const cell: Cell = { id, caseId: cellCaseId, name, bytes, addedAt, status, probabilities, modelId, modelVersion, userClass, error };
   if (width !== undefined) cell.width = width;
   if (height !== undefined) cell.height = height;
+  if (imageHash.value !== undefined) cell.imageHash = imageHash.value;
   return cell;
 }
 

@@ -3,6 +3,7 @@ import { BUILTIN_MODELS, DEFAULT_MODEL_ID } from '../../config.ts';
 import { activate, importBundle, removeBundle } from '../../store/modelActions.ts';
 import { useApp } from '../../store/index.ts';
 import { formatBytes } from '../../storage/quota.ts';
+import { BuiltinModelFacts } from '../modelCard/BuiltinModelFacts.tsx';
 import { FilePickerButton } from '../FilePickerButton.tsx';
 import { OfficialWeightsSteps } from './OfficialWeightsSteps.tsx';
 import { StoragePanel } from './StoragePanel.tsx';
@@ -42,6 +43,7 @@ export function ModelManager() {
               {m.id}
             </button>
             <span className="muted"> ({BUILTIN_NOTES[m.id]})</span>
+            <BuiltinModelFacts model={m} />
           </li>
         ))}
       </ul>
