@@ -24,7 +24,8 @@ const SHOTS = path.resolve(import.meta.dirname, '../docs/screenshots');
 async function shot(page: Page, name: string, fullPage = false): Promise<void> {
   if (!process.env.SCREENSHOTS) return;
   fs.mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage });
+  // JPEG: a dozen screenshots of a 200-cell gallery as PNG would be ~7 MB in the repository.
+  await page.screenshot({ path: path.join(SHOTS, `${name}.jpg`), fullPage, type: 'jpeg', quality: 70 });
 }
 
 async function expectNoSeriousA11yViolations(page: Page): Promise<void> {

@@ -59,7 +59,7 @@ export async function openInitialCase(): Promise<void> {
 export async function openCase(id: string): Promise<void> {
   const c = id === get().activeCase?.id ? get().activeCase : await getCase(id);
   if (!c) return;
-  set({ activeCase: c, history: { past: [], future: [] }, caseError: null });
+  set({ activeCase: c, history: { past: [], future: [] }, caseError: null, addReport: null, detailOpen: false, pageClass: null, toast: null });
   await db.saveMeta('activeCaseId', id).catch(() => {});
   await showCaseCells(id);
 }

@@ -8,6 +8,8 @@ import type { CellWithView } from '../useCellViews.ts';
 import { useCellImageUrl } from '../useCellImageUrl.ts';
 
 const ZOOMS = [1, 1.5, 2, 3, 4];
+/** The last focus request (ReviewSlice.detailFocus) the large view acted on; survives its unmounting. */
+let handledFocus = 0;
 
 /**
  * The large cell view beside the grid: the selected cell big (zoom), the model's top-3 with
@@ -26,7 +28,11 @@ export function CellDetail({ items }: { items: CellWithView[] }) {
   const ref = useRef<HTMLElement>(null);
   useEffect(() => setConfirmRemove(false), [selectedId]);
   useEffect(() => {
-    if (open && focusN > 0) ref.current?.focus();
+    // Take focus only for a new request (opened from the keyboard), not on every mount.
+    if (open && focusN !== handledFocus) {
+      handledFocus = focusN;
+      ref.current?.focus();
+    }
   }, [open, focusN]);
   if (!open) return null;
 
