@@ -3,15 +3,16 @@
  * clearing and exporting. Components call these; they never talk to the worker or IndexedDB.
  */
 import type { BackendSettings } from '../core/backend.ts';
-import { toExportRow, viewCell, type Cell } from '../core/cell.ts';
+import { cellClasses, classesKey, toExportRow, viewCell, type Cell } from '../core/cell.ts';
 import { toCsv, toJson } from '../core/export.ts';
 import { HashIndex } from '../core/duplicates.ts';
 import { isIgnoredPath } from '../core/fileFilter.ts';
 import { sha256Hex } from '../core/manifest.ts';
 import { CHUNK_SIZE } from '../config.ts';
 import { InferenceClient, WorkerCrashedError } from '../inference/client.ts';
-import type { BatchReport, BundleSource, CellInput } from '../inference/types.ts';
+import type { BatchReport, BundleSource, CellInput, ClassifySummary, HeadSpec } from '../inference/types.ts';
 import * as db from '../storage/db.ts';
+import { embeddingKey, saveEmbeddings } from '../storage/embeddings.ts';
 import { PersistQueue } from '../storage/persistQueue.ts';
 import { requestPersistence } from '../storage/quota.ts';
 import { useApp } from './index.ts';
@@ -48,6 +49,10 @@ const memoryBlobs = new Map<string, Blob>();
 let currentSource: BundleSource | null = null;
 let abortController: AbortController | null = null;
 let queueRunning = false;
+/** Set while a lab-head embedding job uses the inference worker; the classification queue waits for it. */
+let embeddingJob: Promise<unknown> | null = null;
+let queueIdle: Promise<void> = Promise.resolve();
+let markQueueIdle: () => void = () => {};
 
 export function updateCells(changed: Cell[]): void {
   if (changed.length === 0) return;
@@ -89,7 +94,7 @@ export async function loadModel(source: BundleSource): Promise<boolean> {
   try {
     const model = await client.loadBundle(source, get().backendSettings, (p) => set({ loadProgress: p }));
     currentSource = source;
-    const modelClasses = { ...get().modelClasses, [model.manifest.id]: model.classes };
+    const modelClasses = model.head ? { ...get().modelClasses, [classesKey(model.manifest.id, model.head)]: model.classes } : get().modelClasses;
     set({ model, modelStatus: 'ready', loadProgress: null, modelClasses });
     await db.saveMeta('modelClasses', modelClasses).catch((e: Error) => set({ storageError: e.message }));
     void runQueue();
@@ -262,12 +267,13 @@ export function dismissAddReport(): void {
 function applyBatch(report: BatchReport): void {
   const { model, cells } = get();
   const changed: Cell[] = [];
+  const vectors: [string, Float32Array][] = [];
   for (const o of report.outcomes) {
     const cell = cells[o.id];
     // A result only lands on a cell still waiting for one: each cell gets exactly one.
     if (!cell || cell.status !== 'queued') continue;
     if (o.ok) {
-      changed.push({
+      const next: Cell = {
         ...cell,
         status: 'classified',
         probabilities: Array.from(o.probabilities, (p) => Math.round(p * 1e6) / 1e6),
@@ -275,13 +281,23 @@ function applyBatch(report: BatchReport): void {
         height: o.height,
         modelId: model?.manifest.id ?? null,
         modelVersion: model?.manifest.version ?? null,
+        head: model?.head ?? null,
+        shift: o.shift ? { score: o.shift.score, flagged: o.shift.flagged } : null,
         error: null,
-      });
+      };
+      if (model) next.encoderKey = model.encoderKey;
+      if (o.framing) next.framing = { ...o.framing };
+      else delete next.framing;
+      changed.push(next);
+      if (model) vectors.push([embeddingKey(model.encoderKey, cell), o.embedding]);
     } else {
       changed.push({ ...cell, status: 'error', error: { reason: o.reason, message: o.message } });
     }
   }
   updateCells(changed);
+  // Kept for re-classifying with another head, lab-head training and the embedding map; losing them
+  // loses nothing the user made (they are computed again when needed), so a refusal is not shown.
+  void saveEmbeddings(vectors).catch(() => {});
   const job = get().job;
   if (job) {
     const done = job.done + changed.length;
@@ -300,8 +316,10 @@ async function blobsFor(ids: string[]): Promise<(Blob | undefined)[]> {
 }
 
 export async function runQueue(): Promise<void> {
-  if (queueRunning || get().modelStatus !== 'ready') return;
+  // An encoder without a head (e.g. just converted) cannot classify: cells wait until a head is set.
+  if (queueRunning || embeddingJob || get().modelStatus !== 'ready' || !get().model?.head) return;
   queueRunning = true;
+  queueIdle = new Promise((r) => (markQueueIdle = r));
   abortController = new AbortController();
   const signal = abortController.signal;
   const startedAt = performance.now();
@@ -363,6 +381,7 @@ export async function runQueue(): Promise<void> {
     }
     set({ job: null });
     queueRunning = false;
+    markQueueIdle();
     abortController = null;
     await persist.flush();
     void askPersistenceOnce();
@@ -392,6 +411,36 @@ async function loadModelQuietly(source: BundleSource): Promise<void> {
   } catch (e) {
     set({ modelStatus: 'error', modelError: (e as Error).message });
   }
+}
+
+/**
+ * Embeds cells with the active encoder (lab-head training) once the classification queue is idle;
+ * cells dropped meanwhile wait and are classified right after. Survives nothing: a worker crash
+ * rejects it (the caller reports it), and the queue resumes.
+ */
+export async function embedWithActiveEncoder(cells: CellInput[], opts: { signal?: AbortSignal; onBatch: (r: BatchReport) => void }): Promise<ClassifySummary> {
+  while (embeddingJob) await embeddingJob.catch(() => {});
+  await queueIdle;
+  if (get().modelStatus !== 'ready') throw new Error('The model is not loaded.');
+  const job = client.embed(cells, opts);
+  embeddingJob = job;
+  try {
+    return await job;
+  } finally {
+    embeddingJob = null;
+    void runQueue();
+  }
+}
+
+/** Sets the worker's head (null: the bundle's own) for the loaded model and records it in the store. */
+export async function setActiveHead(spec: HeadSpec | null): Promise<void> {
+  const model = get().model;
+  if (!model) throw new Error('No model is loaded.');
+  const { classes, head } = await client.setHead(model.manifest.id, spec);
+  const modelClasses = head ? { ...get().modelClasses, [classesKey(model.manifest.id, head)]: classes } : get().modelClasses;
+  set({ model: { ...model, classes, head }, modelClasses });
+  await db.saveMeta('modelClasses', modelClasses).catch((e: Error) => set({ storageError: e.message }));
+  void runQueue();
 }
 
 export function cancelJob(): void {
@@ -469,17 +518,18 @@ export function flushCells(): Promise<void> {
 }
 
 function exportRows() {
-  const { order, cells, model, modelClasses } = get();
+  const { order, cells, model, modelClasses, activeCase } = get();
   const classes = model?.classes ?? [];
   const threshold = effectiveThreshold();
+  const sampleId = activeCase?.sampleId ?? '';
   return order.map((id) => {
     const cell = cells[id]!;
-    const cellClasses = cell.modelId ? modelClasses[cell.modelId] : undefined;
-    const row = toExportRow(cell, viewCell(cell, cellClasses, threshold));
-    // Probability columns follow the active model's classes; map by name when a cell used another model.
-    if (row.probabilities && cellClasses && cellClasses !== classes) {
+    const own = cellClasses(cell, modelClasses);
+    const row = { ...toExportRow(cell, viewCell(cell, own, threshold)), sampleId };
+    // Probability columns follow the active classifier's classes; map by name when a cell used another.
+    if (row.probabilities && own && own !== classes) {
       row.probabilities = classes.map((c) => {
-        const j = cellClasses.indexOf(c);
+        const j = own.indexOf(c);
         return j >= 0 ? row.probabilities![j]! : Number.NaN;
       });
     }
@@ -493,8 +543,14 @@ export function exportCsvText(): string {
 
 /** The results document (same content as the CSV, plus model id/version). */
 export function resultsJson(): unknown {
-  const m = get().model?.manifest;
-  return JSON.parse(toJson(exportRows(), get().model?.classes ?? [], { id: m?.id ?? 'none', name: m?.name ?? 'none', version: m?.version ?? '' }));
+  const { model, activeCase } = get();
+  const m = model?.manifest;
+  const c = activeCase;
+  return JSON.parse(
+    toJson(exportRows(), model?.classes ?? [], { id: m?.id ?? 'none', name: m?.name ?? 'none', version: m?.version ?? '', head: model?.head ?? null }, undefined, {
+      ...(c ? { case: { sampleId: c.sampleId, date: c.date, operator: c.operator, status: c.status, signedBy: c.signedBy, signedAt: c.signedAt } } : {}),
+    }),
+  );
 }
 
 /** The reviewer's threshold when set, else the active model's. */

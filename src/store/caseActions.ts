@@ -5,7 +5,7 @@
  */
 import { appendAudit, canSign, isLocked, newCase, sign, unlock, type AuditEntry, type CaseRecord, type SignCheck } from '../core/case.ts';
 import { buildCaseArchive, bytesToBase64, base64ToBytes, parseCaseArchive, type ArchivedImage } from '../core/caseArchive.ts';
-import { viewCell, type Cell } from '../core/cell.ts';
+import { cellClasses, classesKey, viewCell, type Cell } from '../core/cell.ts';
 import type { UserClass } from '../core/cellTypes.ts';
 import { record, redo, undo, type Reclassification } from '../core/history.ts';
 import { deleteCaseRecord, getCase, listCases, saveCase } from '../storage/cases.ts';
@@ -100,8 +100,7 @@ export async function updateCaseField<K extends EditableField>(field: K, value: 
 
 /** The class each cell shows now (reviewer's class, prediction, or Unidentified). */
 export function currentClassName(cell: Cell): string | null {
-  const classes = cell.modelId ? get().modelClasses[cell.modelId] : undefined;
-  return viewCell(cell, classes, effectiveThreshold()).className;
+  return viewCell(cell, cellClasses(cell, get().modelClasses), effectiveThreshold()).className;
 }
 
 async function applyReclassification(r: Reclassification, detail?: string): Promise<void> {
@@ -222,7 +221,7 @@ export async function exportCaseArchive(): Promise<string> {
     const blob = await getCellImage(cell.id);
     if (blob) images[cell.id] = { type: blob.type || 'application/octet-stream', base64: bytesToBase64(new Uint8Array(await blob.arrayBuffer())) };
   }
-  const used = new Set(cells.map((x) => x.modelId).filter((x): x is string => Boolean(x)));
+  const used = new Set(cells.flatMap((x) => (x.modelId ? [classesKey(x.modelId, x.head)] : [])));
   const modelClasses = Object.fromEntries(Object.entries(get().modelClasses).filter(([id]) => used.has(id)));
   return JSON.stringify(buildCaseArchive(c, cells, images, modelClasses, resultsJson()));
 }

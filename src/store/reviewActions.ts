@@ -5,7 +5,7 @@
  * model has loaded, and removing cells.
  */
 import { isLocked } from '../core/case.ts';
-import { viewCell, type Cell } from '../core/cell.ts';
+import { cellClasses, viewCell, type Cell } from '../core/cell.ts';
 import { NOT_CLASSED, type UserClass } from '../core/cellTypes.ts';
 import { labLabel } from '../core/labLabels.ts';
 import { groupCells, nextAfter, reviewClassList, stepFrom, type CellGroup, type ReviewItem } from '../core/reviewOrder.ts';
@@ -71,7 +71,7 @@ export function reviewItem(cell: Cell, classes: string[] | undefined, threshold:
 export function currentGroups(): CellGroup[] {
   const s = get();
   const threshold = effectiveThreshold();
-  const items = s.order.map((id) => s.cells[id]!).filter(Boolean).map((c) => reviewItem(c, c.modelId ? s.modelClasses[c.modelId] : undefined, threshold));
+  const items = s.order.map((id) => s.cells[id]!).filter(Boolean).map((c) => reviewItem(c, cellClasses(c, s.modelClasses), threshold));
   return groupCells(items, reviewClassesOf(s), { leastConfidentFirst: s.reviewPrefs.leastConfidentFirst });
 }
 

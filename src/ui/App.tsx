@@ -11,6 +11,8 @@ import { Gallery } from './gallery/Gallery.tsx';
 import { GalleryToolbar } from './gallery/GalleryToolbar.tsx';
 import { SidePanel } from './layout/SidePanel.tsx';
 import { ModelManager } from './models/ModelManager.tsx';
+import { ModelNotices } from './models/ModelNotices.tsx';
+import { RetrainOffer } from './heads/RetrainOffer.tsx';
 import { ModelStatus } from './models/ModelStatus.tsx';
 import { SettingsPanel } from './models/SettingsPanel.tsx';
 import { ProgressBar } from './progress/ProgressBar.tsx';
@@ -61,6 +63,8 @@ export function App() {
         </header>
         <main>
           <CaseBar wbcTotal={diff.wbcTotal} />
+          <ModelNotices />
+          <RetrainOffer />
           <ProgressBar />
           <AppNotices />
           <AddReport />

@@ -12,6 +12,7 @@ const ACTION_WORDS: Record<AuditEntry['action'], string> = {
   'delete-cells': "deleted the case's cells",
   'remove-cell': 'removed a cell',
   import: 'imported',
+  'reclassify-head': 're-classified the case with another head',
 };
 
 const FIELD_WORDS: Record<string, string> = {
@@ -31,6 +32,7 @@ function change(e: AuditEntry): string {
   if (e.action === 'reclassify') return `${cls(e.from)} → ${cls(e.to)}`;
   if (e.action === 'edit') return `${FIELD_WORDS[e.detail ?? ''] ?? e.detail ?? ''}: ${e.from || '(empty)'} → ${e.to || '(empty)'}`;
   if (e.action === 'remove-cell') return e.from ? `was ${labLabel(e.from)}` : '';
+  if (e.action === 'reclassify-head') return `${e.from ?? '—'} → ${e.to ?? '—'}`;
   return '';
 }
 

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { addFiles } from '../../store/actions.ts';
 import { FilePickerButton } from '../FilePickerButton.tsx';
-import { collectDropped, fromClipboard, fromFileList } from './collectFiles.ts';
+import { collectDroppedWithSkipped, fromClipboard, fromFileList } from './collectFiles.ts';
 
 /** Page-wide drop target and paste handler (mounted once, whatever the layout shows). */
 export function usePageDrop(): boolean {
@@ -25,7 +25,7 @@ export function usePageDrop(): boolean {
       e.preventDefault();
       depth.current = 0;
       setOver(false);
-      void collectDropped(e.dataTransfer).then(({ files, skipped }) => addFiles(files, { skipped }));
+      void collectDroppedWithSkipped(e.dataTransfer).then(({ files, skipped }) => addFiles(files, { skipped }));
     };
     const onPaste = (e: ClipboardEvent): void => {
       const files = fromClipboard(e.clipboardData);

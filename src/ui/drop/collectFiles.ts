@@ -43,8 +43,16 @@ async function walk(entry: FileSystemEntry, out: CollectedFiles): Promise<void> 
   }
 }
 
-/** Must be called synchronously inside the drop handler: DataTransfer items expire after it returns. */
-export function collectDropped(dt: DataTransfer): Promise<CollectedFiles> {
+/** The dropped files only (hidden/system ones left out). Call synchronously inside the drop handler. */
+export function collectDropped(dt: DataTransfer): Promise<DroppedFile[]> {
+  return collectDroppedWithSkipped(dt).then((c) => c.files);
+}
+
+/**
+ * The dropped files and the hidden/system entries left out. Must be called synchronously inside the
+ * drop handler: DataTransfer items expire after it returns.
+ */
+export function collectDroppedWithSkipped(dt: DataTransfer): Promise<CollectedFiles> {
   const entries = [...dt.items]
     .filter((i) => i.kind === 'file')
     .map((i) => i.webkitGetAsEntry?.() ?? null);
@@ -55,7 +63,10 @@ export function collectDropped(dt: DataTransfer): Promise<CollectedFiles> {
       for (const e of entries) await walk(e!, out);
       return out;
     }
-    return { files: files.map((file) => ({ file, path: file.name })), skipped: [] };
+    return {
+      files: files.filter((f) => !isIgnoredName(f.name)).map((file) => ({ file, path: file.name })),
+      skipped: files.filter((f) => isIgnoredName(f.name)).map((f) => f.name),
+    };
   })();
 }
 

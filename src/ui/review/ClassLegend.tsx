@@ -20,6 +20,7 @@ export function ClassLegend({ items }: { items: CellWithView[] }) {
   const canRedo = useApp((s) => s.history.future.length > 0);
   const modelThreshold = useApp((s) => s.model?.manifest.unidentifiedThreshold ?? 0.5);
   const override = useApp((s) => s.thresholdOverride);
+  const modelLoaded = useApp((s) => s.model !== null);
   const [name, setName] = useState('');
   const [wbc, setWbc] = useState(true);
   const threshold = override ?? modelThreshold;
@@ -34,7 +35,7 @@ export function ClassLegend({ items }: { items: CellWithView[] }) {
     <section className="legend" aria-label="Classes">
       <h2>Classes</h2>
       {classes.length === 0 ? (
-        <p className="muted small">The classes appear when the model has loaded.</p>
+        <p className="muted small">{modelLoaded ? 'This model has no classification head yet, so no classes.' : 'The classes appear when the model has loaded.'}</p>
       ) : (
         <ol className="legend__list">
           {classes.map((c, i) => (
