@@ -90,7 +90,8 @@ test('classifies real crops with the default model, exports, and restores after 
 test('bad files get their own error rows; good files in the same drop are classified; nothing is lost', async ({ page }) => {
   const app = new AppPage(page);
   await app.open();
-  await app.addFiles(pbcFixtures().slice(0, 4));
+  // Four crops that are not the ones copied into bad/dups/ (identical files are refused as duplicates).
+  await app.addFiles(pbcFixtures().slice(4, 8));
   await app.waitForIdle();
   const before = await app.classByCellName();
 
@@ -117,12 +118,13 @@ test('bad files get their own error rows; good files in the same drop are classi
   expect(errorRows.every((r) => (r.at(-1) ?? '').length > 0)).toBe(true);
 });
 
-test('Clear session asks first and then empties the gallery and storage', async ({ page }) => {
+test("Delete this case's cells asks first and then empties the gallery and storage", async ({ page }) => {
   const app = new AppPage(page);
   await app.open();
   await app.addFiles(pbcFixtures().slice(0, 2));
   await app.waitForIdle();
-  await page.getByRole('button', { name: 'Clear session' }).click();
+  await app.openCaseMenu();
+  await page.getByRole('button', { name: "Delete this case's cells" }).click();
   await page.getByRole('button', { name: 'Keep them' }).click();
   await expect(app.thumbnails()).toHaveCount(2);
   await app.clearSession();

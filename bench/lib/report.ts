@@ -101,7 +101,7 @@ export function targets(r: BenchResult): { target: string; measured: string; pas
       const growth = (mem[mem.length - 1]! - mem[0]!) / mem[0]!;
       out.push({
         target: `default model: memory flat across ${mem.length} repeated ${d.bigRuns[0]!.cells}-cell runs`,
-        measured: `${mem.map((b) => mib(b)).join(' → ')} MiB (${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)} % first → last; page + workers, measureUserAgentSpecificMemory after Clear session)`,
+        measured: `${mem.map((b) => mib(b)).join(' → ')} MiB (${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)} % first → last; page + workers, measureUserAgentSpecificMemory after deleting the case's cells)`,
         pass: growth <= 0.1,
       });
     }
@@ -174,7 +174,7 @@ export function renderMarkdown(r: BenchResult): string {
       'Long tasks: main-thread tasks > 50 ms from the file input\'s change event until the UI is idle. The task in which the browser hands the 500 picked files to the page is shown apart (*file-input task*): setting 500 files on a bare input with no listener made a 100–225 ms task in this Chromium, so it is the browser\'s; only its part after the change event (the app\'s handler, *app part*) is the app\'s and counts when over 50 ms.',
     );
     L.push('');
-    L.push('| run | cells | cells/s | UI idle after | app long tasks > 50 ms (count / longest / total) | file-input task (app part) | memory after Clear session | renderer RSS (peak) |');
+    L.push('| run | cells | cells/s | UI idle after | app long tasks > 50 ms (count / longest / total) | file-input task (app part) | memory after deleting the cells | renderer RSS (peak) |');
     L.push('|---|---|---|---|---|---|---|---|');
     d.bigRuns.forEach((b, i) => {
       const fi = b.longTasks.fileInputTask;

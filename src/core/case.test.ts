@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { appendAudit, canSign, isLocked, localDate, newCase, sign, unlock, type AuditEntry, type CaseRecord } from './case.ts';
+import { appendAudit, canSign, isLocked, localDate, newCase, sign, targetText, unlock, type AuditEntry, type CaseRecord } from './case.ts';
 import { UNIDENTIFIED } from './head.ts';
 
 type Status = 'queued' | 'classified' | 'error';
@@ -203,5 +203,13 @@ describe('appendAudit / isLocked', () => {
     expect(isLocked(sign(ready(), 'X', T1))).toBe(true);
     expect(isLocked(null)).toBe(false);
     expect(isLocked(undefined)).toBe(false);
+  });
+});
+
+describe('targetText', () => {
+  it('says the count against the target, when it is reached, and when counting went past it', () => {
+    expect(targetText(87, 100)).toBe('87 / 100 white cells');
+    expect(targetText(100, 100)).toBe('100 / 100 white cells — target reached');
+    expect(targetText(112, 100)).toBe('112 / 100 white cells — 12 past the target');
   });
 });

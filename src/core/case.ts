@@ -7,9 +7,9 @@ import { UNIDENTIFIED } from './head.ts';
 
 export type CaseStatus = 'open' | 'signed';
 
-export type AuditAction = 'create' | 'edit' | 'reclassify' | 'sign' | 'unlock' | 'add-cells' | 'delete-cells' | 'import' | 'reclassify-head';
+export type AuditAction = 'create' | 'edit' | 'reclassify' | 'sign' | 'unlock' | 'add-cells' | 'delete-cells' | 'remove-cell' | 'import' | 'reclassify-head';
 
-export const AUDIT_ACTIONS: readonly AuditAction[] = ['create', 'edit', 'reclassify', 'sign', 'unlock', 'add-cells', 'delete-cells', 'import', 'reclassify-head'];
+export const AUDIT_ACTIONS: readonly AuditAction[] = ['create', 'edit', 'reclassify', 'sign', 'unlock', 'add-cells', 'delete-cells', 'remove-cell', 'import', 'reclassify-head'];
 
 export interface AuditEntry {
   /** ISO time */
@@ -37,6 +37,10 @@ export interface CaseRecord {
   signedAt: string | null;
   target: 100 | 200;
   wbcCount: number | null;
+  /** Free-text red-cell morphology for the report (e.g. "anisocytosis +, target cells"); absent = none written. */
+  rbcMorphology?: string;
+  /** Free-text platelet morphology for the report (e.g. "giant platelets seen"). */
+  plateletMorphology?: string;
   audit: AuditEntry[];
 }
 
@@ -170,4 +174,15 @@ export function unlock(c: CaseRecord, who: string, reason: string, now: Date): C
     { ...c, status: 'open', signedBy: null, signedAt: null },
     { at: now.toISOString(), who, action: 'unlock', reason: why, detail },
   );
+}
+
+/**
+ * Progress towards the target count in words: "87 / 100 white cells", "100 / 100 white cells — target
+ * reached", "112 / 100 white cells — 12 past the target" (counting past it is said, never hidden).
+ */
+export function targetText(wbcTotal: number, target: number): string {
+  const base = `${wbcTotal} / ${target} white cells`;
+  if (wbcTotal === target) return `${base} — target reached`;
+  if (wbcTotal > target) return `${base} — ${wbcTotal - target} past the target`;
+  return base;
 }

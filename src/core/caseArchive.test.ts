@@ -176,6 +176,24 @@ describe('parseCaseArchive: round trip', () => {
     expect(again.ok && again.archive).toStrictEqual(a);
   });
 
+  it('keeps the RBC / platelet morphology text and the cells\' content hashes', () => {
+    const a = makeArchive();
+    const withMorph = buildCaseArchive(
+      { ...a.case, rbcMorphology: 'Anisocytosis +, target cells', plateletMorphology: 'Giant platelets seen' },
+      a.cells.map((c, i) => (i === 0 ? { ...c, imageHash: 'ab'.repeat(32) } : c)),
+      a.images, a.modelClasses, a.results, T3,
+    );
+    const r = parseCaseArchive(JSON.parse(JSON.stringify(withMorph)));
+    if (!r.ok) throw new Error(r.errors.join('\n'));
+    expect(r.archive).toStrictEqual(withMorph);
+    expect(r.archive.case.rbcMorphology).toBe('Anisocytosis +, target cells');
+    expect(r.archive.cells[0]!.imageHash).toBe('ab'.repeat(32));
+    expect(r.archive.cells[1]!.imageHash).toBeUndefined();
+    const bad = JSON.parse(JSON.stringify(withMorph));
+    bad.cells[0].imageHash = 'not-a-hash';
+    expect(errorsOf(bad).join(' ')).toContain('cells[0].imageHash');
+  });
+
   it('also accepts the JSON text itself', () => {
     const r = parseCaseArchive(JSON.stringify(makeArchive()));
     expect(r.ok).toBe(true);

@@ -102,6 +102,8 @@ function copyCase(c: CaseRecord): CaseRecord {
     signedAt: c.signedAt,
     target: c.target,
     wbcCount: c.wbcCount,
+    ...(c.rbcMorphology !== undefined ? { rbcMorphology: c.rbcMorphology } : {}),
+    ...(c.plateletMorphology !== undefined ? { plateletMorphology: c.plateletMorphology } : {}),
     audit: c.audit.map(copyAudit),
   };
 }
@@ -308,6 +310,8 @@ function parseCase(p: Problems, v: unknown): CaseRecord | undefined {
   else p.add(has(v, 'date') ? `case.date must be a date written YYYY-MM-DD, or empty (got ${show(v.date)})` : 'case.date is missing (expected a date written YYYY-MM-DD)');
   const operator = r.string('operator');
   const notes = r.string('notes');
+  const rbcMorphology = r.optString('rbcMorphology');
+  const plateletMorphology = r.optString('plateletMorphology');
   const createdAt = r.isoTime('createdAt');
   const status = r.oneOf('status', ['open', 'signed'] as const);
   const signedBy = r.stringOrNull('signedBy');
@@ -333,7 +337,10 @@ function parseCase(p: Problems, v: unknown): CaseRecord | undefined {
     p.count > before || id === undefined || sampleId === undefined || date === undefined || operator === undefined || notes === undefined ||
     createdAt === undefined || status === undefined || signedBy === undefined || signedAt === undefined || target === undefined || wbcCount === undefined
   ) return undefined;
-  return { id, sampleId, date, operator, notes, createdAt, status, signedBy, signedAt, target, wbcCount, audit };
+  const out: CaseRecord = { id, sampleId, date, operator, notes, createdAt, status, signedBy, signedAt, target, wbcCount, audit };
+  if (rbcMorphology.value !== undefined) out.rbcMorphology = rbcMorphology.value;
+  if (plateletMorphology.value !== undefined) out.plateletMorphology = plateletMorphology.value;
+  return out;
 }
 
 function parseModelClasses(p: Problems, v: unknown): Map<string, string[]> {

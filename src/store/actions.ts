@@ -5,6 +5,9 @@
 import type { BackendSettings } from '../core/backend.ts';
 import { cellClasses, classesKey, toExportRow, viewCell, type Cell } from '../core/cell.ts';
 import { toCsv, toJson } from '../core/export.ts';
+import { HashIndex } from '../core/duplicates.ts';
+import { isIgnoredPath } from '../core/fileFilter.ts';
+import { sha256Hex } from '../core/manifest.ts';
 import { CHUNK_SIZE } from '../config.ts';
 import { InferenceClient, WorkerCrashedError } from '../inference/client.ts';
 import type { BatchReport, BundleSource, CellInput, ClassifySummary, HeadSpec } from '../inference/types.ts';
@@ -13,7 +16,7 @@ import { embeddingKey, saveEmbeddings } from '../storage/embeddings.ts';
 import { PersistQueue } from '../storage/persistQueue.ts';
 import { requestPersistence } from '../storage/quota.ts';
 import { useApp } from './index.ts';
-import { openInitialCase, recordCaseEvent } from './caseActions.ts';
+import { openInitialCase, recordCaseEvent, recordCaseEvents } from './caseActions.ts';
 import { activateInitial } from './modelActions.ts';
 
 const set = useApp.setState;
@@ -142,8 +145,46 @@ export async function showCaseCells(caseId: string): Promise<void> {
 const ADD_SLICE_MAX_FILES = 100;
 const ADD_SLICE_MS = 6;
 
-export async function addFiles(files: DroppedFile[]): Promise<void> {
-  if (files.length === 0) return;
+export interface AddOptions {
+  /** hidden/system files the caller already left out (e.g. a hidden folder it did not walk) */
+  skipped?: readonly string[];
+  /** add files even when they are identical to a cell already in the case ("Add anyway") */
+  allowDuplicates?: boolean;
+}
+
+/** The duplicates refused by the last add, kept for its "Add anyway". */
+let pendingDuplicates: DroppedFile[] = [];
+
+/** sha256 of a file's bytes, or null when they cannot be read (the cell then gets its own error row). */
+async function hashFile(file: Blob): Promise<string | null> {
+  try {
+    return await sha256Hex(await file.arrayBuffer());
+  } catch {
+    return null;
+  }
+}
+
+/** Cells stored before content hashes existed get theirs from their stored bytes, once, so they count too. */
+async function backfillHashes(): Promise<void> {
+  const { order, cells } = get();
+  const missing = order.map((id) => cells[id]!).filter((c) => c && !c.imageHash);
+  if (missing.length === 0) return;
+  const blobs = await blobsFor(missing.map((c) => c.id));
+  const hashed = await Promise.all(missing.map(async (c, i) => (blobs[i] ? { ...c, imageHash: (await hashFile(blobs[i]!)) ?? undefined } : c)));
+  const now = get().cells;
+  // Only cells still unchanged since they were read (a result may have landed meanwhile).
+  updateCells(hashed.filter((c, i) => c.imageHash && now[c.id] === missing[i]));
+}
+
+/**
+ * Adds files to the open case. A file identical (sha256 of its bytes) to a cell already in the case,
+ * or to an earlier file of the same drop, is not added: the add report says how many and offers
+ * "Add anyway". Hidden and system files (.DS_Store, Thumbs.db…) are skipped and counted.
+ */
+export async function addFiles(given: DroppedFile[], opts: AddOptions = {}): Promise<void> {
+  const skipped = [...(opts.skipped ?? []), ...given.filter((f) => isIgnoredPath(f.path || f.file.name)).map((f) => f.path || f.file.name)];
+  const files = skipped.length ? given.filter((f) => !isIgnoredPath(f.path || f.file.name)) : given;
+  if (files.length === 0 && skipped.length === 0) return;
   await sessionRestored;
   const activeCase = get().activeCase;
   if (!activeCase) return;
@@ -151,31 +192,48 @@ export async function addFiles(files: DroppedFile[]): Promise<void> {
     set({ caseError: `Case ${activeCase.sampleId || ''} is signed and locked: unlock it (with a reason) to add cells.` });
     return;
   }
+  if (!opts.allowDuplicates) await backfillHashes();
+  const index = new HashIndex(opts.allowDuplicates ? [] : get().order.map((id) => get().cells[id]!).filter(Boolean));
+  const duplicates: { file: DroppedFile; sameAs: string }[] = [];
+  let addedCount = 0;
   const now = Date.now();
   // In short slices, yielding in between, so that a big drop never blocks the page: reading a picked
   // file's name and size asks the browser process for its metadata (~0.3 ms a file on 2 cores — 200
-  // files were a 60–120 ms task).
+  // files were a 60–120 ms task). Hashing is asynchronous (the bytes are read and digested off the
+  // main thread), so it only adds waiting, not main-thread work.
   for (let start = 0; start < files.length; ) {
     const sliceStart = performance.now();
-    const added: Cell[] = [];
-    const blobs: Blob[] = [];
-    for (; start < files.length && added.length < ADD_SLICE_MAX_FILES && performance.now() - sliceStart < ADD_SLICE_MS; start++) {
+    const slice: { f: DroppedFile; name: string; bytes: number; at: number }[] = [];
+    for (; start < files.length && slice.length < ADD_SLICE_MAX_FILES && performance.now() - sliceStart < ADD_SLICE_MS; start++) {
       const f = files[start]!;
-      added.push({
+      slice.push({ f, name: f.path || f.file.name, bytes: f.file.size, at: now + start / 1000 });
+    }
+    const hashes = await Promise.all(slice.map((s) => hashFile(s.f.file)));
+    const { keep, duplicates: dups } = opts.allowDuplicates
+      ? { keep: slice.map((_, i) => i), duplicates: [] }
+      : index.take(slice.map((s, i) => ({ hash: hashes[i]!, name: s.name })));
+    for (const d of dups) duplicates.push({ file: slice[d.index]!.f, sameAs: d.sameAs });
+    if (get().activeCase?.id !== activeCase.id) break; // the user opened another case meanwhile
+    const added: Cell[] = keep.map((i) => {
+      const s = slice[i]!;
+      return {
         id: crypto.randomUUID(),
         caseId: activeCase.id,
-        name: f.path || f.file.name,
-        bytes: f.file.size,
-        addedAt: now + start / 1000,
+        name: s.name,
+        bytes: s.bytes,
+        addedAt: s.at,
         status: 'queued',
         probabilities: null,
         modelId: null,
         modelVersion: null,
+        ...(hashes[i] ? { imageHash: hashes[i]! } : {}),
         userClass: null,
         error: null,
-      });
-      blobs.push(f.file);
-    }
+      };
+    });
+    const blobs = keep.map((i) => slice[i]!.f.file);
+    addedCount += added.length;
+    if (added.length === 0) continue;
     added.forEach((c, i) => memoryBlobs.set(c.id, blobs[i]!));
     set({ order: [...get().order, ...added.map((c) => c.id)] });
     updateCells(added);
@@ -183,8 +241,27 @@ export async function addFiles(files: DroppedFile[]): Promise<void> {
     await db.saveImages(added.map((c, i) => [c.id, blobs[i]!] as [string, Blob])).catch((e: Error) => set({ storageError: e.message }));
     await new Promise((r) => setTimeout(r, 0));
   }
-  void recordCaseEvent({ action: 'add-cells', detail: `${files.length} file(s)` });
+  pendingDuplicates = duplicates.map((d) => d.file);
+  set({ addReport: { added: addedCount, duplicates: duplicates.map((d) => ({ name: d.file.path || d.file.file.name, sameAs: d.sameAs })), skipped } });
+  const parts = [`${addedCount} file(s)`];
+  if (duplicates.length) parts.push(`${duplicates.length} duplicate(s) skipped`);
+  if (skipped.length) parts.push(`${skipped.length} hidden/system file(s) skipped`);
+  if (opts.allowDuplicates) parts.push('added anyway although identical to cells in the case');
+  void recordCaseEvent({ action: 'add-cells', detail: parts.join('; ') });
   void runQueue();
+}
+
+/** "Add anyway": adds the duplicates the last add refused. */
+export function addDuplicatesAnyway(): Promise<void> {
+  const files = pendingDuplicates;
+  pendingDuplicates = [];
+  set({ addReport: null });
+  return addFiles(files, { allowDuplicates: true });
+}
+
+export function dismissAddReport(): void {
+  pendingDuplicates = [];
+  set({ addReport: null });
 }
 
 function applyBatch(report: BatchReport): void {
@@ -370,7 +447,7 @@ export function cancelJob(): void {
   abortController?.abort();
 }
 
-/** Deletes every cell of the open case (the case itself, its metadata and audit trail stay). */
+/** Deletes every cell of the open case — only that case's (its metadata and audit trail stay). */
 export async function clearSession(): Promise<void> {
   if (get().activeCase?.status === 'signed') {
     set({ caseError: 'This case is signed and locked: unlock it (with a reason) before deleting cells.' });
@@ -378,11 +455,52 @@ export async function clearSession(): Promise<void> {
   }
   cancelJob();
   const ids = get().order;
-  persist.forget(ids);
-  for (const id of ids) memoryBlobs.delete(id);
-  set({ cells: {}, order: [], selectedId: null, selection: [], queuedCount: 0, lastRun: null });
+  forgetCells(ids);
+  set({ cells: {}, order: [], selectedId: null, selection: [], queuedCount: 0, lastRun: null, addReport: null, detailOpen: false });
+  pendingDuplicates = [];
   await db.deleteCells(ids).catch((e: Error) => set({ storageError: e.message }));
   void recordCaseEvent({ action: 'delete-cells', detail: `${ids.length} cell(s)` });
+}
+
+function forgetCells(ids: readonly string[]): void {
+  persist.forget([...ids]);
+  for (const id of ids) memoryBlobs.delete(id);
+}
+
+/**
+ * Removes single cells (a wrong crop, an unreadable file's error row) from the open case, with one
+ * audit entry per cell (file, the class it showed, why). Refused while the case is signed.
+ */
+export async function removeCells(ids: readonly string[], classOf: (cell: Cell) => string | null): Promise<void> {
+  const c = get().activeCase;
+  if (!c || c.status === 'signed') {
+    set({ caseError: 'This case is signed and locked: unlock it (with a reason) to remove cells.' });
+    return;
+  }
+  const { cells, order, selection } = get();
+  const gone = ids.map((id) => cells[id]).filter((x): x is Cell => Boolean(x));
+  if (gone.length === 0) return;
+  const goneIds = new Set(gone.map((x) => x.id));
+  forgetCells([...goneIds]);
+  const rest = { ...cells };
+  for (const id of goneIds) delete rest[id];
+  set({
+    cells: rest,
+    order: order.filter((id) => !goneIds.has(id)),
+    selection: selection.filter((id) => !goneIds.has(id)),
+    selectedId: goneIds.has(get().selectedId ?? '') ? null : get().selectedId,
+    queuedCount: Object.values(rest).filter((x) => x.status === 'queued').length,
+  });
+  await db.deleteCells([...goneIds]).catch((e: Error) => set({ storageError: e.message }));
+  await recordCaseEvents(
+    gone.map((cell) => ({
+      action: 'remove-cell' as const,
+      cellId: cell.id,
+      file: cell.name,
+      from: cell.status === 'error' ? null : classOf(cell),
+      detail: cell.status === 'error' ? `could not be classified: ${cell.error?.message ?? ''}`.trim() : 'removed from the case',
+    })),
+  );
 }
 
 /** Forgets a deleted case's cells everywhere (memory, pending writes, IndexedDB). */

@@ -3,6 +3,7 @@ import { BUILTIN_MODELS, DEFAULT_MODEL_ID } from '../../config.ts';
 import { activate, importBundle, removeBundle } from '../../store/modelActions.ts';
 import { useApp } from '../../store/index.ts';
 import { formatBytes } from '../../storage/quota.ts';
+import { BuiltinModelFacts } from '../modelCard/BuiltinModelFacts.tsx';
 import { FilePickerButton } from '../FilePickerButton.tsx';
 import { LabHeadsPanel } from '../heads/LabHeadsPanel.tsx';
 import { OfficialWeightsSteps } from './OfficialWeightsSteps.tsx';
@@ -52,6 +53,7 @@ export function ModelManager() {
               {m.id}
             </button>
             <span className="muted"> ({BUILTIN_NOTES[m.id]})</span>
+            <BuiltinModelFacts model={m} />
           </li>
         ))}
       </ul>
