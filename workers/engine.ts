@@ -9,6 +9,7 @@ import { autoThreads, chooseBackend, isSoftwareAdapter, type BackendChoice, type
 import { BUNDLE_HEAD_ID, type HeadRef } from '../src/core/cell.ts';
 import { applyHead, parseHeadJson, type LinearHead } from '../src/core/head.ts';
 import { readShiftStatsForBundle, shiftStatsMismatch } from '../src/core/shift/format.ts';
+import type { ShiftStats } from '../src/core/shift/stats.ts';
 import { createShiftScorer, INVALID_EMBEDDING_MESSAGE, type ShiftScorer } from '../src/core/shift/score.ts';
 import { BundleError, pickVariant, type BundleManifest, type EncoderVariant } from '../src/core/manifest.ts';
 import { checkModelIo } from '../src/core/modelIo.ts';
@@ -43,16 +44,25 @@ function bundleHeadRef(manifest: BundleManifest): HeadRef {
 }
 
 /** What the page needs of the active shift checks (null: off). */
-function shiftInfo(s: ShiftScorer | null): ShiftInfo | null {
-  return s ? { threshold: s.threshold, expectedFlagRate: s.expectedFlagRate, kind: s.kind } : null;
+interface ActiveShift {
+  scorer: ShiftScorer;
+  stats: ShiftStats;
+}
+
+function activeShift(stats: ShiftStats): ActiveShift {
+  return { scorer: createShiftScorer(stats), stats };
+}
+
+function shiftInfo(s: ActiveShift | null): ShiftInfo | null {
+  return s ? { threshold: s.scorer.threshold, expectedFlagRate: s.scorer.expectedFlagRate, kind: s.scorer.kind, stats: s.stats } : null;
 }
 
 /** The bundle's reference statistics, checked (size, sha256, dimension, encoder) before they are used. */
-async function loadShiftScorer(bundle: Awaited<ReturnType<typeof openBundle>>, manifest: BundleManifest, onProgress?: (p: LoadProgress) => void): Promise<ShiftScorer> {
+async function loadShiftScorer(bundle: Awaited<ReturnType<typeof openBundle>>, manifest: BundleManifest, onProgress?: (p: LoadProgress) => void): Promise<ActiveShift> {
   const entry = manifest.shift!;
   const bytes = await readVerified(bundle, entry, onProgress);
   try {
-    return createShiftScorer(readShiftStatsForBundle(bytes, manifest));
+    return activeShift(readShiftStatsForBundle(bytes, manifest));
   } catch (e) {
     throw new BundleError(`${entry.file}: ${(e as Error).message}`, entry.file);
   }
@@ -130,8 +140,8 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
   /** The bundle's own head (null for an encoder-only bundle), restored by setHead(null). */
   private bundleHead: { head: LinearHead; ref: HeadRef } | null = null;
   /** Shift checks of the active head: the bundle's statistics, or a lab head's own (null: checks off). */
-  private shift: ShiftScorer | null = null;
-  private bundleShift: ShiftScorer | null = null;
+  private shift: ActiveShift | null = null;
+  private bundleShift: ActiveShift | null = null;
   private manifest: BundleManifest | null = null;
   private environment: EnvironmentFacts | null = null;
   private batchSize = DEFAULT_BATCH;
@@ -514,7 +524,7 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
       if (mismatch) throw new Error(`The shift statistics of head "${spec.ref.name}" do not fit this encoder: ${mismatch}`);
       this.head = { classes: spec.classes.slice(), inputDim: D, weight: spec.weight, bias: spec.bias };
       this.headRef = { ...spec.ref };
-      this.shift = spec.shift ? createShiftScorer(spec.shift) : null;
+      this.shift = spec.shift ? activeShift(spec.shift) : null;
     }
     return { classes: this.head?.classes ?? [], head: this.headRef, shift: shiftInfo(this.shift) };
   }
@@ -614,7 +624,7 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
           const d = manifest.embeddingDim;
           const c = head?.classes.length ?? 0;
           const probs = head ? applyHead(head, embeddings, good.length) : new Float32Array(0);
-          const shift = withHead && this.shift ? this.shift.assess(embeddings, good.length) : null;
+          const shift = withHead && this.shift ? this.shift.scorer.assess(embeddings, good.length) : null;
           good.forEach((g, i) => {
             // A broken image or model can give NaN/Inf: an error, never a confident class or "in distribution".
             const bad = firstNonFinite(embeddings, i * d, (i + 1) * d);

@@ -124,6 +124,8 @@ export interface ShiftInfo {
   /** flag rate expected on the model's own kind of cells (the banner's "expected about y %") */
   expectedFlagRate: number;
   kind: string;
+  /** the statistics themselves: the map's reference cells and the folders' batch offsets */
+  stats: ShiftStats;
 }
 
 export interface InferenceWorkerApi {

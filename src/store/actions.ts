@@ -18,6 +18,7 @@ import { requestPersistence } from '../storage/quota.ts';
 import { useApp } from './index.ts';
 import { openInitialCase, recordCaseEvent, recordCaseEvents } from './caseActions.ts';
 import { activateInitial } from './modelActions.ts';
+import { caseShiftSummary, shiftExport } from './caseShift.ts';
 
 const set = useApp.setState;
 const get = useApp.getState;
@@ -549,6 +550,7 @@ export function resultsJson(): unknown {
   return JSON.parse(
     toJson(exportRows(), model?.classes ?? [], { id: m?.id ?? 'none', name: m?.name ?? 'none', version: m?.version ?? '', head: model?.head ?? null }, undefined, {
       ...(c ? { case: { sampleId: c.sampleId, date: c.date, operator: c.operator, status: c.status, signedBy: c.signedBy, signedAt: c.signedAt } } : {}),
+      shift: shiftExport(caseShiftSummary(get().order.map((id) => get().cells[id]!), model)),
     }),
   );
 }
