@@ -3,7 +3,9 @@ import { BUILTIN_MODELS, DEFAULT_MODEL_ID } from '../../config.ts';
 import { activate, importBundle, removeBundle } from '../../store/modelActions.ts';
 import { useApp } from '../../store/index.ts';
 import { formatBytes } from '../../storage/quota.ts';
+import { BuiltinModelFacts } from '../modelCard/BuiltinModelFacts.tsx';
 import { FilePickerButton } from '../FilePickerButton.tsx';
+import { LabHeadsPanel } from '../heads/LabHeadsPanel.tsx';
 import { OfficialWeightsSteps } from './OfficialWeightsSteps.tsx';
 import { StoragePanel } from './StoragePanel.tsx';
 
@@ -25,13 +27,22 @@ export function ModelManager() {
   const importing = useApp((s) => s.importing);
   const importError = useApp((s) => s.importError);
   const importMessage = useApp((s) => s.importMessage);
+  const panelOpen = useApp((s) => s.modelsPanelOpen);
   const [url, setUrl] = useState('');
   const [confirmDelete, setConfirmDelete] = useState<string | null>(null);
   const [over, setOver] = useState(false);
   useEffect(() => setConfirmDelete(null), [installed]);
 
   return (
-    <details className="models" data-testid="model-manager">
+    <details
+      className="models"
+      data-testid="model-manager"
+      open={panelOpen}
+      onToggle={(e) => {
+        const open = (e.currentTarget as HTMLDetailsElement).open;
+        if (open !== useApp.getState().modelsPanelOpen) useApp.setState({ modelsPanelOpen: open });
+      }}
+    >
       <summary>Models</summary>
       <h3>Built in</h3>
       <ul>
@@ -42,6 +53,7 @@ export function ModelManager() {
               {m.id}
             </button>
             <span className="muted"> ({BUILTIN_NOTES[m.id]})</span>
+            <BuiltinModelFacts model={m} />
           </li>
         ))}
       </ul>
@@ -73,6 +85,7 @@ export function ModelManager() {
           </li>
         ))}
       </ul>
+      <LabHeadsPanel />
       <h3>Import a bundle</h3>
       <div
         className={`bundle-drop${over ? ' dropzone--over' : ''}`}
