@@ -393,9 +393,12 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
   async inspectBundle(source: BundleSource): Promise<BundleManifest> {
     const bundle = await openBundle(source);
     const { manifest } = bundle;
-    if (!manifest.head) throw new BundleError(`"${manifest.name}" has no classification head yet: run \`npm run train-head\` on it first.`, 'manifest.json');
-    const headBytes = await readVerified(bundle, manifest.head);
-    parseHeadJson(JSON.parse(new TextDecoder().decode(headBytes)), manifest.head.classes, manifest.embeddingDim);
+    // An encoder-only bundle (fresh from a converter, or exported before it had a head) is importable;
+    // it classifies once a head is added.
+    if (manifest.head) {
+      const headBytes = await readVerified(bundle, manifest.head);
+      parseHeadJson(JSON.parse(new TextDecoder().decode(headBytes)), manifest.head.classes, manifest.embeddingDim);
+    }
     for (const variant of manifest.encoder.variants) {
       const bytes = await readVerified(bundle, variant);
       if (!variant.backends.includes('wasm')) continue;

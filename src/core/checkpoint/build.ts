@@ -9,17 +9,21 @@ import { fillTemplate, type ByteSink, type OnnxTemplate } from './template.ts';
 
 const FLUSH_BYTES = 16 << 20;
 
-/** Collects bytes into a Blob in parts, hashing them as they pass. */
+/** Collects bytes into a Blob in parts, hashing them as they pass (unless the caller hashes the Blob later). */
 export class BlobSink implements ByteSink {
   private readonly parts: Blob[] = [];
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
-  private readonly hash = new Sha256();
+  private readonly hash: Sha256 | null;
   bytes = 0;
+
+  constructor(opts: { hash?: boolean } = {}) {
+    this.hash = opts.hash === false ? null : new Sha256();
+  }
 
   write(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
-    this.hash.update(bytes);
+    this.hash?.update(bytes);
     // kept by reference until the flush copies it into a Blob: callers never reuse a buffer they wrote
     this.pending.push(bytes);
     this.pendingBytes += bytes.length;
@@ -33,19 +37,22 @@ export class BlobSink implements ByteSink {
     this.pendingBytes = 0;
   }
 
-  finish(type = 'application/octet-stream'): { blob: Blob; sha256: string; bytes: number } {
+  finish(type = 'application/octet-stream'): BuiltFile {
     this.flush();
-    return { blob: new Blob(this.parts, { type }), sha256: this.hash.hex(), bytes: this.bytes };
+    return { blob: new Blob(this.parts, { type }), bytes: this.bytes, ...(this.hash ? { sha256: this.hash.hex() } : {}) };
   }
 }
 
 export interface BuiltFile {
   blob: Blob;
-  sha256: string;
+  /** absent when built with `hash: false` (the caller hashes the bytes it reads back anyway) */
+  sha256?: string;
   bytes: number;
 }
 
 export interface BuildOptions {
+  /** hash while building (default true) */
+  hash?: boolean;
   onProgress?(fraction: number): void;
   /** throws to cancel (checked between tensors) */
   checkpoint?(): void;
@@ -65,7 +72,7 @@ function checkTemplateFits(ck: LoadedCheckpoint, tpl: OnnxTemplate): void {
  */
 export async function buildEncoder(ck: LoadedCheckpoint, tpl: OnnxTemplate, opts: BuildOptions & { finite?: FiniteCheck } = {}): Promise<BuiltFile> {
   checkTemplateFits(ck, tpl);
-  const sink = new BlobSink();
+  const sink = new BlobSink({ hash: opts.hash });
   await fillTemplate(tpl, sink, {
     async tensor(key) {
       const t = ck.tensors.get(key);

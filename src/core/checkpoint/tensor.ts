@@ -34,35 +34,39 @@ export function halfToFloat(h: number): number {
 
 let halfTable: Float32Array | null = null;
 
+/** A typed view of `bytes`, copying them first when they are not aligned for it (little-endian hosts). */
+function aligned<T>(bytes: Uint8Array, size: number, make: (b: ArrayBuffer, offset: number, n: number) => T, count: number): T {
+  if (bytes.byteOffset % size === 0 && bytes.buffer instanceof ArrayBuffer) return make(bytes.buffer, bytes.byteOffset, count);
+  return make(bytes.slice(0, count * size).buffer, 0, count);
+}
+
 /** Little-endian element bytes of `dtype` → float32 values. */
 export function toFloat32(bytes: Uint8Array, dtype: Dtype, count: number): Float32Array {
-  const out = new Float32Array(count);
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   switch (dtype) {
     case 'float32':
-      if (bytes.byteOffset % 4 === 0) out.set(new Float32Array(bytes.buffer, bytes.byteOffset, count));
-      else for (let i = 0; i < count; i++) out[i] = v.getFloat32(4 * i, true);
-      break;
+      return aligned(bytes, 4, (b, o, n) => new Float32Array(b, o, n), count).slice();
     case 'float16': {
       if (!halfTable) {
         halfTable = new Float32Array(65536);
         for (let i = 0; i < 65536; i++) halfTable[i] = halfToFloat(i);
       }
-      for (let i = 0; i < count; i++) out[i] = halfTable[v.getUint16(2 * i, true)]!;
-      break;
+      const h = aligned(bytes, 2, (b, o, n) => new Uint16Array(b, o, n), count);
+      const out = new Float32Array(count);
+      for (let i = 0; i < count; i++) out[i] = halfTable[h[i]!]!;
+      return out;
     }
     case 'bfloat16': {
+      const h = aligned(bytes, 2, (b, o, n) => new Uint16Array(b, o, n), count);
+      const out = new Float32Array(count);
       const u = new Uint32Array(out.buffer);
-      for (let i = 0; i < count; i++) u[i] = v.getUint16(2 * i, true) << 16;
-      break;
+      for (let i = 0; i < count; i++) u[i] = h[i]! << 16;
+      return out;
     }
     case 'float64':
-      for (let i = 0; i < count; i++) out[i] = v.getFloat64(8 * i, true);
-      break;
+      return Float32Array.from(aligned(bytes, 8, (b, o, n) => new Float64Array(b, o, n), count));
     default:
       throw new Error(`${dtype} tensors have no float32 values`);
   }
-  return out;
 }
 
 /**

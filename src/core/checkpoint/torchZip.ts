@@ -70,8 +70,7 @@ export async function readTorchZip(src: ByteSource): Promise<TorchFile> {
         shape: ref.shape,
         async read() {
           if (count === 0) return new Float32Array(0);
-          const start = (await dir.dataOffset(entry)) + ref.offset * item;
-          const bytes = await src.read(start, span * item);
+          const bytes = await dir.readData(entry, ref.offset * item, span * item);
           const flat = toFloat32(bytes, dtype, span);
           return isContiguous(ref.shape, ref.stride) ? flat : gather(flat, 0, ref.shape, ref.stride);
         },
@@ -84,5 +83,5 @@ async function readEntry(src: ByteSource, dir: Awaited<ReturnType<typeof readZip
   if (entry.method !== 0) {
     throw new CheckpointError('not-checkpoint', `${src.name}: ${entry.name} is compressed; PyTorch checkpoints store their entries uncompressed (was the file re-zipped?)`);
   }
-  return src.read(await dir.dataOffset(entry), entry.size);
+  return dir.readData(entry, 0, entry.size);
 }

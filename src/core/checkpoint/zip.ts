@@ -21,6 +21,8 @@ export interface ZipDirectory {
   entries: Map<string, ZipEntry>;
   /** Offset of the first byte of an entry's data (reads its local header once). */
   dataOffset(entry: ZipEntry): Promise<number>;
+  /** `length` bytes of an entry's (stored) data from `offset` on, in one read where it can. */
+  readData(entry: ZipEntry, offset: number, length: number): Promise<Uint8Array>;
 }
 
 const EOCD = 0x06054b50;
@@ -97,16 +99,36 @@ export async function readZipDirectory(src: ByteSource): Promise<ZipDirectory> {
     entries.set(name, { name, method, compressedSize, size, localOffset });
     p += 46 + nameLen + extraLen + commentLen;
   }
+  const offsets = new Map<string, number>();
+  const parseLocal = (entry: ZipEntry, h: Uint8Array): number => {
+    const hv = new DataView(h.buffer, h.byteOffset, h.byteLength);
+    if (hv.getUint32(0, true) !== LOCAL) throw truncated(`damaged local header of ${entry.name}`);
+    const start = entry.localOffset + 30 + hv.getUint16(26, true) + hv.getUint16(28, true);
+    if (start + entry.compressedSize > src.size) throw truncated(`${entry.name} runs past the end of the file`);
+    offsets.set(entry.name, start);
+    return start;
+  };
   return {
     entries,
     async dataOffset(entry) {
+      const known = offsets.get(entry.name);
+      if (known !== undefined) return known;
       if (entry.localOffset + 30 > src.size) throw truncated(`${entry.name} lies past the end of the file`);
-      const h = await src.read(entry.localOffset, 30);
-      const hv = new DataView(h.buffer, h.byteOffset, h.byteLength);
-      if (hv.getUint32(0, true) !== LOCAL) throw truncated(`damaged local header of ${entry.name}`);
-      const start = entry.localOffset + 30 + hv.getUint16(26, true) + hv.getUint16(28, true);
-      if (start + entry.compressedSize > src.size) throw truncated(`${entry.name} runs past the end of the file`);
-      return start;
+      return parseLocal(entry, await src.read(entry.localOffset, 30));
+    },
+    async readData(entry, offset, length) {
+      const known = offsets.get(entry.name);
+      if (known !== undefined) return src.read(known + offset, length);
+      // One read for the local header and the data: torch pads the header's extra field to align
+      // the data to 64 bytes, so a margin of name + 128 bytes almost always covers it.
+      const margin = 30 + entry.name.length * 4 + 128;
+      const want = Math.min(margin + offset + length, src.size - entry.localOffset);
+      if (entry.localOffset + 30 > src.size) throw truncated(`${entry.name} lies past the end of the file`);
+      const chunk = await src.read(entry.localOffset, want);
+      const start = parseLocal(entry, chunk.subarray(0, 30));
+      const rel = start - entry.localOffset + offset;
+      if (rel + length <= chunk.length) return chunk.subarray(rel, rel + length);
+      return src.read(start + offset, length);
     },
   };
 }

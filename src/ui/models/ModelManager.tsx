@@ -1,9 +1,12 @@
 import { useEffect, useState } from 'react';
 import { BUILTIN_MODELS, DEFAULT_MODEL_ID } from '../../config.ts';
 import { activate, importBundle, removeBundle } from '../../store/modelActions.ts';
+import { exportBundle } from '../../store/convertActions.ts';
 import { useApp } from '../../store/index.ts';
 import { formatBytes } from '../../storage/quota.ts';
 import { FilePickerButton } from '../FilePickerButton.tsx';
+import { CheckpointConvert } from '../convert/CheckpointConvert.tsx';
+import { downloadBlob } from '../convert/downloadBlob.ts';
 import { OfficialWeightsSteps } from './OfficialWeightsSteps.tsx';
 import { StoragePanel } from './StoragePanel.tsx';
 
@@ -25,6 +28,8 @@ export function ModelManager() {
   const importing = useApp((s) => s.importing);
   const importError = useApp((s) => s.importError);
   const importMessage = useApp((s) => s.importMessage);
+  const exporting = useApp((s) => s.exporting);
+  const exportError = useApp((s) => s.exportError);
   const [url, setUrl] = useState('');
   const [confirmDelete, setConfirmDelete] = useState<string | null>(null);
   const [over, setOver] = useState(false);
@@ -56,6 +61,9 @@ export function ModelManager() {
             <button type="button" disabled={activeId === b.id} onClick={() => void activate({ kind: 'imported', id: b.id })}>
               {activeId === b.id ? 'Active' : `Use ${b.id}`}
             </button>{' '}
+            <button type="button" disabled={exporting !== null} onClick={() => void exportBundle(b.id).then((z) => z && downloadBlob(z.blob, z.fileName))}>
+              {exporting === b.id ? 'Exporting…' : 'Export bundle'}
+            </button>{' '}
             {confirmDelete === b.id ? (
               <>
                 <button type="button" className="button--danger" onClick={() => void removeBundle(b.id)}>
@@ -73,6 +81,12 @@ export function ModelManager() {
           </li>
         ))}
       </ul>
+      {exportError && (
+        <p className="notice notice--error" role="alert" data-testid="export-error">
+          {exportError}
+        </p>
+      )}
+      <CheckpointConvert />
       <h3>Import a bundle</h3>
       <div
         className={`bundle-drop${over ? ' dropzone--over' : ''}`}

@@ -1,0 +1,81 @@
+/**
+ * The verification step of the checkpoint converter: the shipped PBC crops (public/convert-check)
+ * through each built encoder with onnxruntime-web, one session at a time (each released before the
+ * next, so a B conversion holds one encoder in WASM memory at a time).
+ */
+import type * as OrtModule from 'onnxruntime-web';
+import type { BuiltFile } from '../src/core/checkpoint/build.ts';
+import { sha256Hex, type BundleManifest } from '../src/core/manifest.ts';
+import { checkModelIo } from '../src/core/modelIo.ts';
+import { IMAGENET_MEAN, IMAGENET_STD, preprocess } from '../src/core/preprocess.ts';
+import { decodeCell } from './decode.ts';
+import type { Ort } from './ort.ts';
+
+export const appBase = (): string => new URL(import.meta.env.BASE_URL, self.location.href).href;
+
+export interface Crops {
+  n: number;
+  /** [n, 3, size, size] float32, preprocessed like the app does */
+  x: Float32Array;
+}
+
+/** The verification crops, preprocessed like the app does, as one batch. */
+export async function verificationCrops(size: number): Promise<Crops> {
+  const base = new URL('convert-check/', appBase());
+  const res = await fetch(new URL('index.json', base));
+  if (!res.ok) throw new Error(`the verification crops are missing (HTTP ${res.status})`);
+  const index = (await res.json()) as { files: { file: string }[] };
+  const per = 3 * size * size;
+  const x = new Float32Array(index.files.length * per);
+  let n = 0;
+  for (const f of index.files) {
+    const r = await fetch(new URL(f.file, base));
+    if (!r.ok) throw new Error(`verification crop ${f.file} is missing (HTTP ${r.status})`);
+    const d = await decodeCell(await r.blob());
+    if (!d.ok) throw new Error(`verification crop ${f.file}: ${d.message}`);
+    preprocess(d.image, { size, mean: IMAGENET_MEAN, std: IMAGENET_STD }, x, n++ * per);
+  }
+  return { n, x: x.subarray(0, n * per) };
+}
+
+export interface EmbedResult {
+  embeddings: Float32Array;
+  /** of the very bytes the session was created from */
+  sha256: string;
+  sessionMs: number;
+  runMs: number;
+}
+
+/** Runs the crops through one encoder file and releases its session. */
+export async function embedCrops(
+  ort: Ort,
+  f: BuiltFile,
+  name: string,
+  crops: Crops,
+  io: Pick<BundleManifest, 'input' | 'output' | 'embeddingDim'>,
+  ep: 'wasm' | 'webgpu',
+): Promise<EmbedResult> {
+  const t0 = performance.now();
+  let bytes: Uint8Array<ArrayBuffer> | null = new Uint8Array(await f.blob.arrayBuffer());
+  const sha256 = await sha256Hex(bytes);
+  let session: OrtModule.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(bytes, { executionProviders: [ep], graphOptimizationLevel: 'all' });
+  } catch (e) {
+    throw new Error(`${name} could not be loaded by onnxruntime-web (${ep}): ${(e as Error).message}`);
+  }
+  bytes = null; // the session holds its own copy in WASM memory
+  const t1 = performance.now();
+  try {
+    const mismatch = checkModelIo(io, name, session.inputMetadata, session.outputMetadata);
+    if (mismatch) throw new Error(mismatch);
+    const size = io.input.size;
+    const out = await session.run({ [io.input.name]: new ort.Tensor('float32', crops.x, [crops.n, 3, size, size]) });
+    const t = out[io.output?.name ?? 'embedding']!;
+    const embeddings = new Float32Array(t.data as Float32Array);
+    for (const v of Object.values(out)) v.dispose();
+    return { embeddings, sha256, sessionMs: t1 - t0, runMs: performance.now() - t1 };
+  } finally {
+    await session.release();
+  }
+}
