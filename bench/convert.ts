@@ -119,24 +119,31 @@ async function main(): Promise<void> {
           const pids = (): number[] => (rootPid ? [rootPid, ...descendants(rootPid)] : []);
           const before = new Map(pids().map((p) => [p, procMem(p)] as const));
           let peakRss = 0;
-          const timer = setInterval(() => {
+          const perPid = new Map<number, { type: string; rss: number; hwm: number; cpuS: number }>();
+          const sample = (): void => {
             for (const p of pids()) {
               const m = procMem(p);
-              if (m?.type === 'renderer') peakRss = Math.max(peakRss, m.rss);
+              if (!m) continue;
+              if (m.type === 'renderer') peakRss = Math.max(peakRss, m.rss);
+              const prev = perPid.get(p);
+              perPid.set(p, { type: m.type, rss: Math.max(prev?.rss ?? 0, m.rss), hwm: Math.max(prev?.hwm ?? 0, m.hwm), cpuS: m.cpuS - (before.get(p)?.cpuS ?? 0) });
             }
-          }, 200);
+          };
+          const timer = setInterval(sample, 200);
           const loadStart = load();
           const t0 = Date.now();
           await page.getByLabel(LABEL).setInputFiles(file);
           const done = page.getByTestId('convert-message').or(page.getByTestId('convert-error'));
           await done.waitFor({ timeout: 1_800_000 });
           const wall = (Date.now() - t0) / 1000;
+          sample();
           clearInterval(timer);
           const error = await page.getByTestId('convert-error').textContent().catch(() => null);
-          const after = pids().map(procMem).filter((m): m is ProcMem => m !== null);
-          const renderers = after.filter((m) => m.type === 'renderer');
-          const browserProc = after.find((m) => m.pid === rootPid);
-          const cpu = after.reduce((s, m) => s + m.cpuS - (before.get(m.pid)?.cpuS ?? 0), 0);
+          // every process seen while converting (a process that ended keeps its last sample)
+          const seen = [...perPid.entries()].map(([pid, m]) => ({ pid, ...m }));
+          const renderers = seen.filter((m) => m.type === 'renderer');
+          const browserProc = seen.find((m) => m.pid === rootPid);
+          const cpu = seen.reduce((s, m) => s + m.cpuS, 0);
           const row = {
             size,
             layout,
@@ -146,7 +153,8 @@ async function main(): Promise<void> {
             error: error ?? undefined,
             wallS: wall,
             cpuS: cpu,
-            rendererPeakBytes: Math.max(0, ...renderers.map((m) => m.hwm)),
+            rendererPeakBytes: Math.max(0, ...renderers.map((m) => Math.max(m.hwm, m.rss))),
+            processes: seen.map((m) => ({ pid: m.pid, type: m.type, peakRssBytes: m.rss, hwmBytes: m.hwm, cpuS: Math.round(m.cpuS * 10) / 10 })),
             rendererPeakSampledBytes: peakRss,
             browserProcessPeakBytes: browserProc?.hwm ?? 0,
             stages: error ? undefined : await page.getByTestId('convert-timings').textContent(),
@@ -156,7 +164,8 @@ async function main(): Promise<void> {
           rows.push(row);
           console.log(
             `${size} ${layout}: ${row.ok ? 'ok' : `FAILED ${error}`} · wall ${wall.toFixed(1)} s · CPU ${cpu.toFixed(1)} s · renderer peak ${gb(row.rendererPeakBytes)} · ` +
-              `browser process peak ${gb(row.browserProcessPeakBytes)} · load ${row.load}\n  ${row.stages}\n  ${row.detail}`,
+              `browser process peak ${gb(row.browserProcessPeakBytes)} · load ${row.load}\n  ${row.stages}\n  ${row.detail}\n  ` +
+              row.processes.filter((m) => m.cpuS > 0.5 || m.peakRssBytes > 2e8).map((m) => `${m.type} ${m.pid}: peak ${gb(m.peakRssBytes)}, CPU ${m.cpuS} s`).join('; '),
           );
         } finally {
           await browser.close();

@@ -16,6 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { zipSync } from 'fflate';
 import * as ort from 'onnxruntime-node';
 import { expect, test } from './fixtures.ts';
+import { compareEmbeddings } from '../src/core/checkpoint/verify.ts';
 import { parseCsv } from '../src/core/export.ts';
 import { AppPage, pbcFixtures } from './pages/AppPage.ts';
 import { ConvertPanel, makeCheckpoints, type E2eCheckpoints } from './pages/ConvertPanel.ts';
@@ -94,23 +95,7 @@ test('the exported encoders embed the fixture crops like the Python converter\'s
     const s = await ort.InferenceSession.create(exported!.entries[`encoder.${precision}.onnx`]!);
     const out = (await s.run({ pixel_values: new ort.Tensor('float32', x, [n, 3, 224, 224]) })).embedding!.data as Float32Array;
     await s.release();
-    const want = ref.embeddings[precision];
-    let maxAbs = 0;
-    let minCos = 1;
-    for (let i = 0; i < n; i++) {
-      let dot = 0;
-      let a2 = 0;
-      let b2 = 0;
-      for (let j = 0; j < 384; j++) {
-        const a = out[i * 384 + j]!;
-        const b = want[i]![j]!;
-        maxAbs = Math.max(maxAbs, Math.abs(a - b));
-        dot += a * b;
-        a2 += a * a;
-        b2 += b * b;
-      }
-      minCos = Math.min(minCos, dot / Math.sqrt(a2 * b2));
-    }
+    const { maxAbsDiff: maxAbs, minCosine: minCos } = compareEmbeddings(Float32Array.from(ref.embeddings[precision].flat()), out, 384);
     if (precision === 'fp32') expect(maxAbs).toBeLessThanOrEqual(1e-4);
     else expect(minCos).toBeGreaterThanOrEqual(0.995);
   }
@@ -185,5 +170,69 @@ test('in a fresh profile: "Import .zip…" takes the exported bundle; with a hea
     });
   }
   expect(maxDiff).toBeLessThanOrEqual(0.02);
+  await context.close();
+});
+
+test('Cancel midway: nothing stored, the active model stays; the HF flat and timm layouts give the same encoder files', async ({ page }) => {
+  test.setTimeout(1_200_000);
+  const { panel, modelBefore } = await freshApp(page);
+  // Cancel while the encoders are being built
+  await panel.drop(path.join(ck.dir, ck.files['hf-flat']));
+  await expect(page.locator('[data-stage="build"][aria-current="step"]')).toBeVisible({ timeout: 300_000 });
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await expect(panel.error()).toHaveText('Conversion cancelled: nothing was stored. The active model was not changed.');
+  await expect(page.getByTestId('imported-models').getByRole('listitem')).toHaveCount(0);
+  await expect(page.getByTestId('model-badge')).toHaveText(modelBefore);
+  // the other two layouts of the same weights: the same files as the Python converter's
+  let n = 0;
+  for (const layout of ['hf-flat', 'timm-safetensors'] as const) {
+    const t0 = Date.now();
+    await panel.drop(path.join(ck.dir, ck.files[layout]));
+    const message = await panel.finished();
+    console.log(`S conversion (${layout}): ${((Date.now() - t0) / 1000).toFixed(1)} s (${await page.getByTestId('convert-timings').textContent()})`);
+    expect(message).toContain(`(${layout}) into "DinoBloom-S"`);
+    const { entries } = await panel.exportBundle('DinoBloom-S', n++);
+    const manifest = JSON.parse(Buffer.from(entries['manifest.json']!).toString('utf8'));
+    expect(manifest.convertedFrom.layout).toBe(layout);
+    for (const f of ['encoder.fp32.onnx', 'encoder.int8.onnx']) expect(sha(entries[f]!), `${layout} ${f}`).toBe(ck.reference!.sha256[f]);
+  }
+  await expect(panel.bundleItem('DinoBloom-S')).toHaveCount(2);
+});
+
+test('storage full while storing: a clear message, nothing stored (nothing half-written), the active model stays', async ({ browser }) => {
+  test.setTimeout(900_000);
+  const context = await browser.newContext();
+  // the browser refuses large writes, as a full disk does
+  await context.addInitScript(() => {
+    const put = IDBObjectStore.prototype.put;
+    IDBObjectStore.prototype.put = function (value: unknown, key?: IDBValidKey) {
+      if (value instanceof Blob && value.size > 10_000_000) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      return put.call(this, value, key);
+    };
+  });
+  const page = await context.newPage();
+  const { panel, modelBefore } = await freshApp(page);
+  await panel.drop(path.join(ck.dir, ck.files['zenodo-teacher']));
+  await expect(panel.error()).toContainText('Not enough browser storage to keep the converted "DinoBloom-S"', { timeout: 600_000 });
+  await expect(panel.error()).toContainText('nothing was stored');
+  await expect(panel.error()).toContainText('The active model was not changed.');
+  await expect(page.getByTestId('imported-models').getByRole('listitem')).toHaveCount(0);
+  await expect(page.getByTestId('model-badge')).toHaveText(modelBefore);
+  // nothing half-written: no file of the failed bundle is left in IndexedDB
+  const leftover = await page.evaluate(
+    () =>
+      new Promise<number>((resolve, reject) => {
+        const req = indexedDB.open('dinobloom-bundles-files');
+        req.onsuccess = () => {
+          const db = req.result;
+          const tx = db.transaction('files', 'readonly');
+          const count = tx.objectStore('files').count();
+          count.onsuccess = () => resolve(count.result);
+          count.onerror = () => reject(count.error);
+        };
+        req.onerror = () => reject(req.error);
+      }),
+  );
+  expect(leftover).toBe(0);
   await context.close();
 });

@@ -76,15 +76,19 @@ class Job {
   };
 }
 
-/** sha256 of the file in a worker of its own (another core), while the encoders are built. */
-function hashInWorker(file: File): { result: Promise<{ hex: string; ms: number }>; stop(): void } {
+/** sha256 of Blobs (the checkpoint, then each built encoder) in a worker of its own, on another core. */
+function hashWorker(): { hash(blob: Blob): Promise<{ hex: string; ms: number }>; stop(): void } {
   const worker = new Worker(new URL('./sha256.worker.ts', import.meta.url), { type: 'module', name: 'sha256' });
-  const t = performance.now();
-  const result = Comlink.wrap<BlobHasher>(worker)
-    .sha256(file)
-    .then((hex) => ({ hex, ms: performance.now() - t }));
-  result.catch(() => {});
-  return { result, stop: () => worker.terminate() };
+  const remote = Comlink.wrap<BlobHasher>(worker);
+  return {
+    hash(blob) {
+      const t = performance.now();
+      const p = remote.sha256(blob).then((hex) => ({ hex, ms: performance.now() - t }));
+      p.catch(() => {});
+      return p;
+    },
+    stop: () => worker.terminate(),
+  };
 }
 
 export class CheckpointConverter implements ConvertWorkerApi {
@@ -117,12 +121,16 @@ export class CheckpointConverter implements ConvertWorkerApi {
     const refusal = refuseInBrowser(ck);
     if (refusal) throw refusal;
     const size = ck.size as ConvertibleSize;
-    const hashing = hashInWorker(file);
+    const hasher = hashWorker();
+    const fileHash = hasher.hash(file);
     try {
       // the ORT runtime (fetch + compile of its .wasm) and the crops load while the encoders are built
       const ortReady = startOrt('jsep', autoThreads({ crossOriginIsolated: self.crossOriginIsolated === true, hardwareConcurrency: self.navigator.hardwareConcurrency || 1 }));
       const cropsReady = verificationCrops(ck.config.imgSize);
       ortReady.catch(() => {});
+      const tStart = performance.now();
+      let ortMs = 0;
+      void ortReady.then(() => (ortMs = performance.now() - tStart)).catch(() => {});
       cropsReady.catch(() => {});
       const fp16Plan = await this.fp16Plan(opts);
       const [tplFp32, tplInt8, tplFp16] = await Promise.all([
@@ -134,13 +142,17 @@ export class CheckpointConverter implements ConvertWorkerApi {
 
       job.enter('build'); // fp32 reads every weight once, so the NaN/Inf check rides along
       const finite = new FiniteCheck(ck.name);
+      const stats = { readMs: 0, encodeMs: 0, writeMs: 0 };
       const half = tplFp16 ? 0.5 : 1;
-      const fp32 = await buildEncoder(ck, tplFp32, { hash: false, finite, checkpoint: job.checkpoint, onProgress: (f) => job.progress(f * half, 'encoder.fp32.onnx') });
+      const fp32 = await buildEncoder(ck, tplFp32, { hash: false, finite, stats, checkpoint: job.checkpoint, onProgress: (f) => job.progress(f * half, 'encoder.fp32.onnx') });
       await finishFiniteCheck(ck, tplFp32, finite);
+      const sha = new Map<BuiltFile, Promise<{ hex: string; ms: number }>>([[fp32, hasher.hash(fp32.blob)]]);
       const fp16 = tplFp16 ? await buildEncoder(ck, tplFp16, { hash: false, checkpoint: job.checkpoint, onProgress: (f) => job.progress(0.5 + f / 2, 'encoder.fp16.onnx') }) : null;
+      if (fp16) sha.set(fp16, hasher.hash(fp16.blob));
 
       job.enter('quantize');
-      const int8 = await buildEncoder(ck, tplInt8, { hash: false, checkpoint: job.checkpoint, onProgress: (f) => job.progress(f, 'encoder.int8.onnx') });
+      const int8 = await buildEncoder(ck, tplInt8, { hash: false, stats, checkpoint: job.checkpoint, onProgress: (f) => job.progress(f, 'encoder.int8.onnx') });
+      sha.set(int8, hasher.hash(int8.blob));
 
       job.enter('verify');
       const [ort, crops] = await Promise.all([ortReady, cropsReady]);
@@ -151,27 +163,27 @@ export class CheckpointConverter implements ConvertWorkerApi {
         embeddingDim: ck.config.dim,
       };
       const detail: string[] = [];
-      const sha = new Map<BuiltFile, string>();
-      const embed = async (f: BuiltFile, name: string, ep: 'wasm' | 'webgpu' = 'wasm'): Promise<Float32Array> => {
-        const r = await embedCrops(ort, f, name, crops, io, ep);
-        sha.set(f, r.sha256);
+      const embed = async (f: BuiltFile, tpl: OnnxTemplate, name: string, ep: 'wasm' | 'webgpu' = 'wasm'): Promise<Float32Array> => {
+        const r = await embedCrops(ort, f, tpl, name, crops, io, ep);
         detail.push(`${name} ${ep}: session ${(r.sessionMs / 1000).toFixed(1)} s, ${crops.n} crops ${(r.runMs / 1000).toFixed(1)} s`);
         job.checkpoint();
         return r.embeddings;
       };
       const inputs = `${crops.n} PBC crops (public/convert-check, PIL-style bilinear ${ck.config.imgSize}, ImageNet mean/std); onnxruntime-web`;
       job.progress(0.05, 'encoder.fp32.onnx');
-      const ref = await embed(fp32, 'encoder.fp32.onnx');
+      const ref = await embed(fp32, tplFp32, 'encoder.fp32.onnx');
       const vsFp32 = (out: Float32Array, variant: string, ep = 'wasm'): VerificationFigures => ({ inputs: `${inputs} ${ep}, ${variant} vs fp32`, ...compareEmbeddings(ref, out, ck.config.dim) });
 
       // int8: the Python converter's recipes, in its order
       job.progress(0.4, 'encoder.int8.onnx');
-      let kept = { file: int8, recipe: RECIPE_ALL, figures: vsFp32(await embed(int8, 'encoder.int8.onnx'), 'int8') };
+      let kept = { file: int8, recipe: RECIPE_ALL, figures: vsFp32(await embed(int8, tplInt8, 'encoder.int8.onnx'), 'int8') };
       if (kept.figures.minCosine < INT8_MIN_COSINE) {
         const tried = `${RECIPE_ALL}: minCosine ${kept.figures.minCosine.toFixed(4)}`;
-        const second = await buildEncoder(ck, await this.template(size, 'int8-fc2fp32'), { hash: false, checkpoint: job.checkpoint });
+        const tplFc2 = await this.template(size, 'int8-fc2fp32');
+        const second = await buildEncoder(ck, tplFc2, { hash: false, checkpoint: job.checkpoint });
+        sha.set(second, hasher.hash(second.blob));
         job.progress(0.6, 'encoder.int8.onnx (second recipe)');
-        kept = { file: second, recipe: RECIPE_FC2, figures: vsFp32(await embed(second, 'encoder.int8.onnx'), 'int8') };
+        kept = { file: second, recipe: RECIPE_FC2, figures: vsFp32(await embed(second, tplFc2, 'encoder.int8.onnx'), 'int8') };
         if (kept.figures.minCosine < INT8_MIN_COSINE) {
           throw new CheckpointError(
             'invalid',
@@ -184,7 +196,7 @@ export class CheckpointConverter implements ConvertWorkerApi {
       if (fp16) {
         job.progress(0.8, 'encoder.fp16.onnx');
         try {
-          const f = vsFp32(await embed(fp16, 'encoder.fp16.onnx', fp16Plan.ep), 'fp16', fp16Plan.ep);
+          const f = vsFp32(await embed(fp16, tplFp16!, 'encoder.fp16.onnx', fp16Plan.ep), 'fp16', fp16Plan.ep);
           if (f.minCosine >= FP16_MIN_COSINE) fp16Figures = f;
           else fp16Skipped = `fp16 minCosine ${f.minCosine.toFixed(4)} < ${FP16_MIN_COSINE} against fp32: not kept`;
         } catch (e) {
@@ -193,15 +205,17 @@ export class CheckpointConverter implements ConvertWorkerApi {
         }
       }
 
-      job.progress(0.95, `sha256 of ${file.name}`);
-      const source = await hashing.result;
+      job.progress(0.95, `sha256 of ${file.name} and the encoders`);
+      const source = await fileHash;
+      const hex = async (f: BuiltFile): Promise<string> => (await sha.get(f)!).hex;
+      const [sha32, sha8, sha16] = await Promise.all([hex(fp32), hex(kept.file), fp16 && fp16Figures ? hex(fp16) : null]);
       job.close();
       const official = officialCheckpoint(source.hex);
       const variants: BuiltVariant[] = [
-        { precision: 'fp32', file: 'encoder.fp32.onnx', bytes: fp32.bytes, sha256: sha.get(fp32)!, verification: { inputs: `${inputs} wasm: the reference (outputs finite)` } },
-        { precision: 'int8', file: 'encoder.int8.onnx', bytes: kept.file.bytes, sha256: sha.get(kept.file)!, verification: { ...kept.figures, method: kept.recipe } },
+        { precision: 'fp32', file: 'encoder.fp32.onnx', bytes: fp32.bytes, sha256: sha32, verification: { inputs: `${inputs} wasm: the reference (outputs finite)` } },
+        { precision: 'int8', file: 'encoder.int8.onnx', bytes: kept.file.bytes, sha256: sha8, verification: { ...kept.figures, method: kept.recipe } },
       ];
-      if (fp16 && fp16Figures) variants.push({ precision: 'fp16', file: 'encoder.fp16.onnx', bytes: fp16.bytes, sha256: sha.get(fp16)!, verification: { ...fp16Figures } });
+      if (fp16 && fp16Figures) variants.push({ precision: 'fp16', file: 'encoder.fp16.onnx', bytes: fp16.bytes, sha256: sha16!, verification: { ...fp16Figures } });
       const manifest = convertedManifest(ck, { bytes: file.size, sha256: source.hex, official }, variants, { id: opts.id ?? `dinobloom-${size.toLowerCase()}`, converter: CONVERTER });
       return {
         manifest,
@@ -223,13 +237,18 @@ export class CheckpointConverter implements ConvertWorkerApi {
           int8Recipe: kept.recipe,
           verification: { int8: kept.figures, ...(fp16Figures ? { fp16: fp16Figures } : {}) },
           crops: crops.n,
-          verifyDetail: [`sha256 of the file ${(source.ms / 1000).toFixed(1)} s (in parallel)`, ...detail].join('; '),
+          verifyDetail: [
+            `build + quantize: reading tensors ${(stats.readMs / 1000).toFixed(1)} s, encoding ${(stats.encodeMs / 1000).toFixed(1)} s, writing Blobs ${(stats.writeMs / 1000).toFixed(1)} s`,
+            `sha256 of the file ${(source.ms / 1000).toFixed(1)} s (in parallel)`,
+            `ORT runtime started in ${(ortMs / 1000).toFixed(1)} s (in parallel)`,
+            ...detail,
+          ].join('; '),
           ...(fp16Figures ? {} : { fp16Skipped: fp16Skipped ?? 'not built' }),
           timings: job.timings,
         },
       };
     } finally {
-      hashing.stop();
+      hasher.stop();
     }
   }
 

@@ -18,11 +18,15 @@ Initializers are named after the state-dict keys, except the MatMul weights (`on
 the transposed nn.Linear weights), which are identified by value. int8 zero points are always 0
 (QInt8 weights are symmetric) and stay in the template as they are.
 
-File format (little-endian, the whole file gzip-compressed):  b"DBTPL001" | u32 header length | header JSON (utf-8) | literal bytes
-  header: {"format": 1, "precision", "recipe", "dim", "depth", "numHeads", "bytes" (filled size),
+File format (little-endian, the whole file gzip-compressed):
+  b"DBTPL001" | u32 header length | header JSON (utf-8) | literal bytes | external-data graph
+  header: {"format": 1, "precision", "dim", "depth", "numHeads", "bytes" (filled size), "graph" (bytes),
            "holes": [{"at": offset in the filled file, "n": byte length, "key", "t": transposed,
                       "enc": "f32" | "f16" | "q8" | "q8scale", "shape": [...] (encoded tensor)}]}
-  The literal bytes are the file with the holes removed.
+  The literal bytes are the file with the holes removed. The external-data graph is the same ONNX model
+  with every hole's tensor stored outside it (location "weights.bin", the holes' bytes back to back, in
+  order): what the browser verifies with, feeding onnxruntime the weights sliced out of the filled
+  file, so that a 343 MB encoder is not held twice (file + parsed protobuf) in WASM memory.
 """
 from __future__ import annotations
 
@@ -51,21 +55,28 @@ class TemplateError(Exception):
     pass
 
 
+EXTERNAL_LOCATION = "weights.bin"
+
+
 @dataclass
 class Template:
     header: dict
     literal: bytes
+    graph: bytes = b""
 
     def to_bytes(self) -> bytes:
-        h = json.dumps(self.header, separators=(",", ":")).encode()
-        return MAGIC + struct.pack("<I", len(h)) + h + self.literal
+        h = json.dumps({**self.header, "graph": len(self.graph)}, separators=(",", ":")).encode()
+        return MAGIC + struct.pack("<I", len(h)) + h + self.literal + self.graph
 
     @staticmethod
     def from_bytes(data: bytes) -> "Template":
         if data[:8] != MAGIC:
             raise TemplateError("not a DinoBloom Web ONNX template")
         (n,) = struct.unpack("<I", data[8:12])
-        return Template(json.loads(data[12:12 + n]), data[12 + n:])
+        header = json.loads(data[12:12 + n])
+        g = header.pop("graph", 0)
+        body = data[12 + n:]
+        return Template(header, body[:len(body) - g] if g else body, body[len(body) - g:] if g else b"")
 
 
 def file_name(size: str, precision: str) -> str:
@@ -190,7 +201,37 @@ def make_template(path: Path, fp32_sources: dict[str, tuple[str, bool]], cfg: Vi
     header = {"format": 1, "precision": precision, "dim": cfg.dim, "depth": cfg.depth, "numHeads": cfg.num_heads,
               "patchSize": cfg.patch_size, "imgSize": cfg.img_size, "bytes": len(data),
               "input": convert_mod.INPUT_NAME, "output": convert_mod.OUTPUT_NAME, "holes": holes}
-    return Template(header, bytes(literal))
+    return Template(header, bytes(literal), external_graph(m, holes))
+
+
+def external_graph(model, holes: list[dict]) -> bytes:
+    """The model with every hole's tensor moved to external data: location EXTERNAL_LOCATION, the holes'
+    bytes back to back in hole order (what fill_template writes into the holes, in the same order)."""
+    import copy
+
+    from onnx import TensorProto
+
+    m = copy.deepcopy(model)
+    by_name = {h["name"]: h for h in holes}
+    offset = 0
+    for t in m.graph.initializer:
+        h = by_name.get(t.name)
+        if h is None:
+            continue
+        t.ClearField("raw_data")
+        t.ClearField("float_data")
+        t.data_location = TensorProto.EXTERNAL
+        del t.external_data[:]
+        for k, v in (("location", EXTERNAL_LOCATION), ("offset", str(offset)), ("length", str(h["n"]))):
+            e = t.external_data.add()
+            e.key, e.value = k, v
+        offset += h["n"]
+    return m.SerializeToString()
+
+
+def external_weights(tpl: Template, filled: bytes) -> bytes:
+    """The external data of `tpl.graph`, cut out of a filled file."""
+    return b"".join(filled[h["at"]:h["at"] + h["n"]] for h in tpl.header["holes"])
 
 
 def make_templates(cfg: ViTConfig, precisions=PRECISIONS, seed: int = TEMPLATE_SEED) -> dict[str, Template]:

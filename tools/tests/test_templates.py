@@ -35,10 +35,28 @@ def test_tiny_templates_fill_to_the_converters_files(tiny_templates, tmp_path):
     assert T.fill_template(tiny_templates["int8-fc2fp32"], sd) == files["int8-fc2fp32"].read_bytes()
 
 
+def test_external_data_graph_gives_the_same_outputs(tiny_templates, tmp_path):
+    """The graph the browser verifies with (weights as external data, cut out of the filled file)
+    computes exactly what the filled file computes."""
+    import numpy as np
+    import onnxruntime as ort
+
+    sd = random_state_dict(8, 2, 2, seed=78)
+    x = np.random.default_rng(0).standard_normal((2, 3, 224, 224)).astype(np.float32)
+    for precision, tpl in tiny_templates.items():
+        filled = T.fill_template(tpl, sd)
+        full = ort.InferenceSession(filled, providers=["CPUExecutionProvider"]).run(None, {"pixel_values": x})[0]
+        (tmp_path / T.EXTERNAL_LOCATION).write_bytes(T.external_weights(tpl, filled))
+        (tmp_path / f"{precision}.onnx").write_bytes(tpl.graph)
+        ext = ort.InferenceSession(str(tmp_path / f"{precision}.onnx"), providers=["CPUExecutionProvider"]).run(
+            None, {"pixel_values": x})[0]
+        assert np.array_equal(full, ext), precision
+
+
 def test_template_round_trips_and_holes_cover_every_weight(tiny_templates):
     for precision, tpl in tiny_templates.items():
         again = T.Template.from_bytes(tpl.to_bytes())
-        assert again.header == tpl.header and again.literal == tpl.literal
+        assert again.header == tpl.header and again.literal == tpl.literal and again.graph == tpl.graph
         keys = {h["key"] for h in tpl.header["holes"]}
         expected = set(random_state_dict(8, 2, 2, seed=0)) - {"mask_token"}
         assert keys == expected, precision

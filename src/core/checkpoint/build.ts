@@ -56,6 +56,8 @@ export interface BuildOptions {
   onProgress?(fraction: number): void;
   /** throws to cancel (checked between tensors) */
   checkpoint?(): void;
+  /** where the time went (ms), accumulated */
+  stats?: { readMs: number; encodeMs: number; writeMs: number };
 }
 
 function checkTemplateFits(ck: LoadedCheckpoint, tpl: OnnxTemplate): void {
@@ -83,6 +85,7 @@ export async function buildEncoder(ck: LoadedCheckpoint, tpl: OnnxTemplate, opts
     },
     onProgress: (written, total) => opts.onProgress?.(written / total),
     checkpoint: opts.checkpoint,
+    ...(opts.stats ? { stats: opts.stats } : {}),
   });
   return sink.finish();
 }

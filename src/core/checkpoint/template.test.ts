@@ -3,12 +3,15 @@
  * byte-identical files (so identical int8 values and scales, identical fp16 weights), and the same
  * outputs when onnxruntime runs them.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { buildEncoder, finishFiniteCheck } from './build.ts';
 import { FiniteCheck, loadCheckpoint } from './layout.ts';
 import { sha256HexSync } from './sha256.ts';
-import { fillTemplate, parseTemplate, type OnnxTemplate } from './template.ts';
+import { EXTERNAL_DATA_PATH, externalWeights, fillTemplate, parseTemplate, type OnnxTemplate } from './template.ts';
 import { fixture, fixtureBytes, fixtureJson } from '../../../tools/fixtures/checkpointFixtures.ts';
 
 const PRECISIONS = ['fp32', 'int8', 'int8-fc2fp32', 'fp16'] as const;
@@ -54,6 +57,28 @@ describe('their outputs (onnxruntime-node) equal the Python converter\'s ONNX ou
       await s.release();
     });
   }
+});
+
+describe('the external-data graph the converter verifies with', () => {
+  it('the template graph + weights sliced out of the built file compute exactly what the built file computes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ext-graph-'));
+    const x = new Float32Array(3 * 224 * 224).map((_, i) => Math.fround(Math.cos(i * 0.002)));
+    for (const p of PRECISIONS) {
+      const tpl = template(p);
+      const ck = await loadCheckpoint(fixture('good/tiny.safetensors'), 2);
+      const { blob } = await buildEncoder(ck, tpl);
+      writeFileSync(join(dir, EXTERNAL_DATA_PATH), new Uint8Array(await externalWeights(tpl, blob).arrayBuffer()));
+      writeFileSync(join(dir, `${p}.onnx`), tpl.graph);
+      const feed = { pixel_values: new ort.Tensor('float32', x, [1, 3, 224, 224]) };
+      const full = await ort.InferenceSession.create(new Uint8Array(await blob.arrayBuffer()));
+      const ext = await ort.InferenceSession.create(join(dir, `${p}.onnx`));
+      const a = (await full.run(feed)).embedding!.data as Float32Array;
+      const b = (await ext.run(feed)).embedding!.data as Float32Array;
+      expect([...b], p).toEqual([...a]);
+      await full.release();
+      await ext.release();
+    }
+  });
 });
 
 describe('fillTemplate guards', () => {

@@ -42,7 +42,15 @@ export interface TemplateHeader {
 export interface OnnxTemplate {
   header: TemplateHeader;
   literal: Uint8Array;
+  /**
+   * The same model with every hole's tensor as external data (location EXTERNAL_DATA_PATH, the holes'
+   * bytes back to back): what the converter verifies with, so ORT never holds the encoder twice.
+   */
+  graph: Uint8Array;
 }
+
+/** The external-data file name the template graphs refer to. */
+export const EXTERNAL_DATA_PATH = 'weights.bin';
 
 const MAGIC = 'DBTPL001';
 
@@ -51,12 +59,20 @@ export function parseTemplate(file: Uint8Array): OnnxTemplate {
   const data = file[0] === 0x1f && file[1] === 0x8b ? gunzipSync(file) : file;
   if (new TextDecoder().decode(data.subarray(0, 8)) !== MAGIC) throw new Error('not a DinoBloom Web ONNX template');
   const n = new DataView(data.buffer, data.byteOffset + 8, 4).getUint32(0, true);
-  const header = JSON.parse(new TextDecoder().decode(data.subarray(12, 12 + n))) as TemplateHeader;
+  const header = JSON.parse(new TextDecoder().decode(data.subarray(12, 12 + n))) as TemplateHeader & { graph?: number };
   if (header.format !== 1) throw new Error(`template format ${String(header.format)} is not supported`);
-  const literal = data.subarray(12 + n);
+  const body = data.subarray(12 + n);
+  const g = header.graph ?? 0;
+  const literal = body.subarray(0, body.length - g);
+  const graph = body.subarray(body.length - g);
   const holeBytes = header.holes.reduce((s, h) => s + h.n, 0);
   if (literal.length + holeBytes !== header.bytes) throw new Error('damaged template: sizes do not add up');
-  return { header, literal };
+  return { header, literal, graph };
+}
+
+/** The external data of `tpl.graph`, cut out of a filled file (Blob slices: nothing is read yet). */
+export function externalWeights(tpl: OnnxTemplate, filled: Blob): Blob {
+  return new Blob(tpl.header.holes.map((h) => filled.slice(h.at, h.at + h.n)));
 }
 
 /** Where filled bytes go, in order. */
@@ -83,6 +99,8 @@ export interface FillOptions {
   onProgress?(written: number, total: number): void;
   /** checked between holes; throw to stop */
   checkpoint?(): void;
+  /** accumulates where the time goes (ms): reading tensors, encoding them, writing the output */
+  stats?: { readMs: number; encodeMs: number; writeMs: number };
 }
 
 /**
@@ -98,7 +116,9 @@ export async function fillTemplate(tpl: OnnxTemplate, sink: ByteSink, opts: Fill
     opts.checkpoint?.();
     const gap = h.at - written;
     if (gap < 0) throw new Error(`damaged template: hole ${h.name} overlaps the previous one`);
+    let t = performance.now();
     await sink.write(tpl.literal.subarray(lit, lit + gap));
+    if (opts.stats) opts.stats.writeMs += performance.now() - t;
     lit += gap;
     written += gap;
     let bytes: Uint8Array;
@@ -106,17 +126,23 @@ export async function fillTemplate(tpl: OnnxTemplate, sink: ByteSink, opts: Fill
       const base = h.name.replace(/_(quantized|scale)$/u, '');
       if (quantized?.name !== base) {
         const w = await matrix(h, opts);
+        t = performance.now();
         const n = columns(h);
         quantized = { name: base, ...quantizeInt8PerColumn(w, w.length / n, n) };
+        if (opts.stats) opts.stats.encodeMs += performance.now() - t;
       }
       bytes = asBytes(h.enc === 'q8' ? quantized.q : quantized.scales);
       if (h.enc === 'q8') quantized = null;
     } else {
       const w = await matrix(h, opts);
+      t = performance.now();
       bytes = h.enc === 'f32' ? asBytes(w) : asBytes(toFloat16Clamped(w));
+      if (opts.stats) opts.stats.encodeMs += performance.now() - t;
     }
     if (bytes.length !== h.n) throw new Error(`${h.name}: ${bytes.length} bytes for a ${h.n}-byte hole (shape mismatch with the template)`);
+    t = performance.now();
     await sink.write(bytes);
+    if (opts.stats) opts.stats.writeMs += performance.now() - t;
     written += h.n;
     opts.onProgress?.(written, tpl.header.bytes);
   }
@@ -132,7 +158,18 @@ function columns(h: TemplateHole): number {
 
 /** The hole's tensor in the layout the ONNX initializer uses (MatMul weights: nn.Linear's transposed). */
 async function matrix(h: TemplateHole, opts: FillOptions): Promise<Float32Array> {
+  let t = performance.now();
   const v = await opts.tensor(h.key);
+  if (opts.stats) opts.stats.readMs += performance.now() - t;
+  t = performance.now();
+  try {
+    return transposed(h, v);
+  } finally {
+    if (opts.stats) opts.stats.encodeMs += performance.now() - t;
+  }
+}
+
+function transposed(h: TemplateHole, v: Float32Array): Float32Array {
   if (h.enc !== 'q8scale' && v.length !== numel(h.shape)) {
     throw new Error(`${h.key}: ${v.length} values for the template's ${h.name} ${JSON.stringify(h.shape)}`);
   }
