@@ -114,6 +114,14 @@ async function main(): Promise<void> {
           const page = await browser.newPage();
           await page.goto(site.origin);
           await page.getByTestId('model-badge').waitFor({ timeout: 180_000 });
+          // the app calibrates its default model in the background after the first load: let that end
+          // first, so that the figures are the conversion's own
+          for (let i = 0; i < 240; i++) {
+            const w = page.workers().find((x) => /inference\.worker/.test(x.url()));
+            const done = w ? await w.evaluate(() => Boolean((self as unknown as { __dinobloomStats?: { calibration?: unknown } }).__dinobloomStats?.calibration)).catch(() => false) : false;
+            if (done) break;
+            await new Promise((ok) => setTimeout(ok, 500));
+          }
           await page.getByText('Models', { exact: true }).click();
           const rootPid = findBrowserPid(marker);
           const pids = (): number[] => (rootPid ? [rootPid, ...descendants(rootPid)] : []);
@@ -129,7 +137,20 @@ async function main(): Promise<void> {
               perPid.set(p, { type: m.type, rss: Math.max(prev?.rss ?? 0, m.rss), hwm: Math.max(prev?.hwm ?? 0, m.hwm), cpuS: m.cpuS - (before.get(p)?.cpuS ?? 0) });
             }
           };
-          const timer = setInterval(sample, 200);
+          const timeline: { t: number; stage: string; rendererRss: number }[] = [];
+          let stageNow = 'read';
+          const stageTimer = setInterval(() => {
+            void page
+              .locator('[aria-current="step"]')
+              .getAttribute('data-stage', { timeout: 200 })
+              .then((st) => (stageNow = st ?? stageNow))
+              .catch(() => {});
+          }, 500);
+          const timer = setInterval(() => {
+            sample();
+            const r = Math.max(0, ...[...perPid.values()].filter((m) => m.type === 'renderer').map(() => 0), ...pids().map(procMem).filter((m) => m?.type === 'renderer').map((m) => m!.rss));
+            timeline.push({ t: Math.round((Date.now() - t0) / 100) / 10, stage: stageNow, rendererRss: r });
+          }, 200);
           const loadStart = load();
           const t0 = Date.now();
           await page.getByLabel(LABEL).setInputFiles(file);
@@ -138,6 +159,8 @@ async function main(): Promise<void> {
           const wall = (Date.now() - t0) / 1000;
           sample();
           clearInterval(timer);
+          clearInterval(stageTimer);
+          const peakAt = timeline.reduce((a, b) => (b.rendererRss > a.rendererRss ? b : a), timeline[0] ?? { t: 0, stage: '-', rendererRss: 0 });
           const error = await page.getByTestId('convert-error').textContent().catch(() => null);
           // every process seen while converting (a process that ended keeps its last sample)
           const seen = [...perPid.entries()].map(([pid, m]) => ({ pid, ...m }));
@@ -154,6 +177,8 @@ async function main(): Promise<void> {
             wallS: wall,
             cpuS: cpu,
             rendererPeakBytes: Math.max(0, ...renderers.map((m) => Math.max(m.hwm, m.rss))),
+            peakAt,
+            timeline: timeline.filter((_, i) => i % 5 === 0),
             processes: seen.map((m) => ({ pid: m.pid, type: m.type, peakRssBytes: m.rss, hwmBytes: m.hwm, cpuS: Math.round(m.cpuS * 10) / 10 })),
             rendererPeakSampledBytes: peakRss,
             browserProcessPeakBytes: browserProc?.hwm ?? 0,
@@ -164,7 +189,7 @@ async function main(): Promise<void> {
           rows.push(row);
           console.log(
             `${size} ${layout}: ${row.ok ? 'ok' : `FAILED ${error}`} · wall ${wall.toFixed(1)} s · CPU ${cpu.toFixed(1)} s · renderer peak ${gb(row.rendererPeakBytes)} · ` +
-              `browser process peak ${gb(row.browserProcessPeakBytes)} · load ${row.load}\n  ${row.stages}\n  ${row.detail}\n  ` +
+              `browser process peak ${gb(row.browserProcessPeakBytes)} (renderer peak at ${peakAt.t} s, stage ${peakAt.stage}) · load ${row.load}\n  ${row.stages}\n  ${row.detail}\n  ` +
               row.processes.filter((m) => m.cpuS > 0.5 || m.peakRssBytes > 2e8).map((m) => `${m.type} ${m.pid}: peak ${gb(m.peakRssBytes)}, CPU ${m.cpuS} s`).join('; '),
           );
         } finally {

@@ -20,9 +20,9 @@ import { buildEncoder, finishFiniteCheck, type BuiltFile } from '../src/core/che
 import { convertedManifest, type BuiltVariant } from '../src/core/checkpoint/bundleManifest.ts';
 import { CheckpointError, ConversionCancelled } from '../src/core/checkpoint/errors.ts';
 import { FiniteCheck, loadCheckpoint, type LoadedCheckpoint } from '../src/core/checkpoint/layout.ts';
-import { browserMessage, FP16_MIN_COSINE, INT8_MIN_COSINE, refuseInBrowser, type ConvertibleSize } from '../src/core/checkpoint/limits.ts';
+import { browserMessage, FP16_MIN_COSINE, INT8_MIN_COSINE, refuseInBrowser, storageShortfall, type ConvertibleSize } from '../src/core/checkpoint/limits.ts';
 import { officialCheckpoint } from '../src/core/checkpoint/official.ts';
-import { blobSource } from '../src/core/checkpoint/source.ts';
+import { blobSource, windowedSource } from '../src/core/checkpoint/source.ts';
 import { parseTemplate, type OnnxTemplate } from '../src/core/checkpoint/template.ts';
 import { compareEmbeddings } from '../src/core/checkpoint/verify.ts';
 import type { BundleManifest } from '../src/core/manifest.ts';
@@ -114,6 +114,8 @@ export class CheckpointConverter implements ConvertWorkerApi {
   private async run(job: Job, file: File, opts: ConvertOptions): Promise<ConvertResult> {
     let ck: LoadedCheckpoint;
     try {
+      // layout and size from the zip directory + pickle (or the safetensors header) alone: an L or G
+      // file is refused before its gigabytes are read
       ck = await loadCheckpoint(blobSource(file, file.name));
     } catch (e) {
       throw browserMessage(e);
@@ -121,6 +123,7 @@ export class CheckpointConverter implements ConvertWorkerApi {
     const refusal = refuseInBrowser(ck);
     if (refusal) throw refusal;
     const size = ck.size as ConvertibleSize;
+    await this.checkSpace(ck, file.name, opts);
     const hasher = hashWorker();
     const fileHash = hasher.hash(file);
     try {
@@ -141,6 +144,9 @@ export class CheckpointConverter implements ConvertWorkerApi {
       job.checkpoint();
 
       job.enter('build'); // fp32 reads every weight once, so the NaN/Inf check rides along
+      // the weights are read in 64 MB windows: hundreds of small Blob reads (one per tensor and
+      // encoder) took ~10x longer, and the whole file at once would be 343 MB more at B's peak
+      ck = await loadCheckpoint(windowedSource(blobSource(file, file.name)));
       const finite = new FiniteCheck(ck.name);
       const stats = { readMs: 0, encodeMs: 0, writeMs: 0 };
       const half = tplFp16 ? 0.5 : 1;
@@ -250,6 +256,13 @@ export class CheckpointConverter implements ConvertWorkerApi {
     } finally {
       hasher.stop();
     }
+  }
+
+  /** Refuses at once when the browser's storage cannot take the bundle. */
+  private async checkSpace(ck: LoadedCheckpoint, name: string, opts: ConvertOptions): Promise<void> {
+    const est = await self.navigator.storage?.estimate?.().catch(() => undefined);
+    const short = storageShortfall(ck, name, est, opts.fp16 === 'yes');
+    if (short) throw short;
   }
 
   /** fp16 only helps WebGPU with shader-f16, and can only be verified where it runs. */

@@ -9,10 +9,11 @@ import { blobSource, readSequentially } from '../src/core/checkpoint/source.ts';
 export class BlobHasher {
   async sha256(blob: Blob, onProgress?: (done: number, total: number) => void): Promise<string> {
     const h = new Sha256();
+    // large reads: each Blob read has a fixed cost, many small ones are slow
     await readSequentially(blobSource(blob, 'blob'), (chunk, done) => {
       h.update(chunk);
       onProgress?.(done, blob.size);
-    });
+    }, 32 << 20);
     return h.hex();
   }
 }

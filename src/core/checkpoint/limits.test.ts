@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { validateManifest } from '../manifest.ts';
 import { convertedManifest } from './bundleManifest.ts';
 import { expectedShapes, loadCheckpoint, SIZES, type VitConfig } from './layout.ts';
-import { browserMessage, MEASURED_PEAK, RENDERER_BUDGET_BYTES, estimatedPeakBytes, refuseInBrowser } from './limits.ts';
+import { browserMessage, MEASURED_PEAK, RENDERER_BUDGET_BYTES, estimatedPeakBytes, refuseInBrowser, storageShortfall } from './limits.ts';
 import { fixture } from '../../../tools/fixtures/checkpointFixtures.ts';
 import type { ByteSource } from './source.ts';
 
@@ -46,11 +46,11 @@ describe('what the in-browser converter accepts', () => {
 
   it('DinoBloom-L (1.2 GB file) is refused before any weight is read, with the memory it would need', async () => {
     const ck = await loadCheckpoint(virtualSafetensors('model.safetensors', cfg(1024)));
-    expect([ck.size, ck.variant, ck.parameters]).toEqual(['L', 'vit_large_patch14', 303_751_168]);
+    expect([ck.size, ck.variant, ck.parameters]).toEqual(['L', 'vit_large_patch14', 303_227_904]); // ViT-L/14 at 224 px, no mask_token
     const err = refuseInBrowser(ck)!;
     expect(err.kind).toBe('unsupported');
-    expect(err.message).toMatch(/^model\.safetensors: DinoBloom-L \(304 M parameters\) is too large to convert in a browser tab: it would need about \d+\.\d GB/);
-    expect(err.message).toContain(`measured: DinoBloom-B, 87 M parameters, peaks at ${(MEASURED_PEAK.B.bytes / 1e9).toFixed(1)} GB`);
+    expect(err.message).toMatch(/^model\.safetensors: DinoBloom-L \(303 M parameters\) is too large to convert in a browser tab: it would need about 3\.\d GB of memory/);
+    expect(err.message).toContain(`measured: converting DinoBloom-B, 87 M parameters, peaks at ${(MEASURED_PEAK.B.bytes / 1e9).toFixed(2)} GB`);
     expect(estimatedPeakBytes(ck.parameters)).toBeGreaterThan(RENDERER_BUDGET_BYTES);
     expect(err.message).toContain('npm run convert');
   });
@@ -59,7 +59,7 @@ describe('what the in-browser converter accepts', () => {
     const ck = await loadCheckpoint(virtualSafetensors('DinoBloom-G.safetensors', cfg(1536, 'swiglu', 4096)));
     expect([ck.size, ck.config.ffn]).toEqual(['G', 'swiglu']);
     const err = refuseInBrowser(ck)!;
-    expect(err.message).toMatch(/DinoBloom-G \(1136 M parameters\) is too large to convert in a browser tab/);
+    expect(err.message).toMatch(/DinoBloom-G \(\d{4} M parameters\) is too large to convert in a browser tab: it would need about \d+\.\d GB/);
     expect(err.message).toContain('over the 2 GB single-file ONNX limit');
   });
 
@@ -70,6 +70,16 @@ describe('what the in-browser converter accepts', () => {
     expect(refuseInBrowser(tiny)!.message).toMatch(/a DINOv2 ViT of a size DinoBloom does not have \(vit_d8_depth2_h2_patch14/);
     const noHeads = await loadCheckpoint(fixture('good/tiny.bin')).catch((e: unknown) => browserMessage(e) as Error);
     expect((noHeads as Error).message).toBe('tiny.bin: embed dim 8 is not a standard DINOv2 size (384/768/1024/1536): not DinoBloom-S (384) or -B (768), which is what the in-browser converter builds');
+  });
+});
+
+describe('storage', () => {
+  it('a bundle that will not fit is refused before converting, with the sizes', () => {
+    const ck = { parameters: 22_056_576, size: 'S' as const };
+    expect(storageShortfall(ck, 'DinoBloom-S.pth', { quota: 1e9, usage: 0 }, false)).toBeNull();
+    expect(storageShortfall(ck, 'DinoBloom-S.pth', undefined, false)).toBeNull();
+    const err = storageShortfall(ck, 'DinoBloom-S.pth', { quota: 150e6, usage: 100e6 }, false)!;
+    expect(err.message).toBe('DinoBloom-S.pth: not enough browser storage for the converted DinoBloom-S (about 110 MB; 50 MB free). Nothing was converted; free space (Models → Storage) or remove another model.');
   });
 });
 

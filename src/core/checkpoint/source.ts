@@ -36,3 +36,31 @@ export async function readSequentially(src: ByteSource, onChunk: (chunk: Uint8Ar
     await onChunk(chunk, at + chunk.length);
   }
 }
+
+/**
+ * A source that reads in large windows and keeps the last `keep` of them: the encoders are built by
+ * sweeping the file front to back (twice per encoder: small tensors, then the weight matrices), and a
+ * browser's Blob reads have a high fixed cost — one 64 MB read is far cheaper than hundreds of small
+ * ones, and memory stays at `keep` windows.
+ */
+export function windowedSource(src: ByteSource, windowBytes = 64 << 20, keep = 2): ByteSource {
+  const windows: { start: number; bytes: Uint8Array }[] = [];
+  return {
+    name: src.name,
+    size: src.size,
+    async read(offset, length) {
+      const hit = windows.find((w) => offset >= w.start && offset + length <= w.start + w.bytes.length);
+      if (hit) {
+        windows.splice(windows.indexOf(hit), 1);
+        windows.push(hit); // most recently used last
+        return hit.bytes.subarray(offset - hit.start, offset - hit.start + length);
+      }
+      const start = length >= windowBytes ? offset : Math.max(0, Math.min(offset, src.size - windowBytes));
+      const size = Math.min(src.size - start, Math.max(windowBytes, offset + length - start));
+      const w = { start, bytes: await src.read(start, size) };
+      windows.push(w);
+      while (windows.length > keep) windows.shift();
+      return w.bytes.subarray(offset - start, offset - start + length);
+    },
+  };
+}
