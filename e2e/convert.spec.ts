@@ -144,11 +144,16 @@ test('in a fresh profile: "Import .zip…" takes the exported bundle; with a hea
   const page = await context.newPage();
   const { app, panel } = await freshApp(page);
   // the encoder-only export itself imports (it classifies once it has a head)
-  await page.getByLabel('Import .zip…').setInputFiles({ name: 'dinobloom-s-1.0.zip', mimeType: 'application/zip', buffer: exported!.zip });
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dinobloom-zips-'));
+  const encoderOnly = path.join(tmp, 'dinobloom-s-1.0.zip');
+  const withHeadZip = path.join(tmp, 'dinobloom-s-with-head.zip');
+  fs.writeFileSync(encoderOnly, exported!.zip);
+  fs.writeFileSync(withHeadZip, withHead(exported!.entries));
+  await page.getByLabel('Import .zip…').setInputFiles(encoderOnly);
   await expect(panel.bundleItem('DinoBloom-S')).toHaveCount(1, { timeout: 300_000 });
   await expect(panel.bundleItem('DinoBloom-S').getByRole('button', { name: 'Export bundle' })).toBeVisible();
   // with a head: imported, activated, classifies
-  await page.getByLabel('Import .zip…').setInputFiles({ name: 'with-head.zip', mimeType: 'application/zip', buffer: withHead(exported!.entries) });
+  await page.getByLabel('Import .zip…').setInputFiles(withHeadZip);
   await expect(page.getByTestId('import-message')).toContainText('DinoBloom-S with a test head', { timeout: 300_000 });
   await expect(page.getByTestId('model-badge')).toContainText('DinoBloom-S with a test head', { timeout: 300_000 });
   await app.addFiles(pbcFixtures());
@@ -171,6 +176,7 @@ test('in a fresh profile: "Import .zip…" takes the exported bundle; with a hea
   }
   expect(maxDiff).toBeLessThanOrEqual(0.02);
   await context.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
 });
 
 test('Cancel midway: nothing stored, the active model stays; the HF flat and timm layouts give the same encoder files', async ({ page }) => {
