@@ -60,15 +60,22 @@ test('classifies real crops with the default model, exports, and restores after 
   }
 
   const csv = parseCsv(await app.exportCsv());
-  expect(csv[0]).toEqual(['file', 'predicted_class', 'confidence', 'user_class', 'status', ...CLASSES.map((c) => `p_${c}`), 'error']);
+  expect(csv[0]).toEqual([
+    'file', 'predicted_class', 'confidence', 'user_class', 'status', ...CLASSES.map((c) => `p_${c}`),
+    'shift_score', 'shift_flag', 'sample_id', 'model', 'head', 'error',
+  ]);
   expect(csv.slice(1).filter((r) => r.length > 1)).toHaveLength(16);
+  const col = (name: string) => csv[0]!.indexOf(name);
   for (const r of csv.slice(1).filter((r) => r.length > 1)) {
     const probs = r.slice(5, 13).map(Number);
     expect(probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 2);
     expect(r[1]).toBe(classes[r[0]!]);
+    expect(r[col('model')]).toMatch(/^pbc-compact-cnn-v1 /);
+    expect(r[col('head')]).toMatch(/^bundle head/);
   }
   const json = JSON.parse(await app.exportJson());
   expect(json.model.id).toBe('pbc-compact-cnn-v1');
+  expect(json.model.head).toMatchObject({ id: 'bundle' });
   expect(json.rows).toHaveLength(16);
 
   await page.reload();
@@ -83,7 +90,8 @@ test('classifies real crops with the default model, exports, and restores after 
 test('bad files get their own error rows; good files in the same drop are classified; nothing is lost', async ({ page }) => {
   const app = new AppPage(page);
   await app.open();
-  await app.addFiles(pbcFixtures().slice(0, 4));
+  // Four crops that are not the ones copied into bad/dups/ (identical files are refused as duplicates).
+  await app.addFiles(pbcFixtures().slice(4, 8));
   await app.waitForIdle();
   const before = await app.classByCellName();
 
@@ -110,12 +118,13 @@ test('bad files get their own error rows; good files in the same drop are classi
   expect(errorRows.every((r) => (r.at(-1) ?? '').length > 0)).toBe(true);
 });
 
-test('Clear session asks first and then empties the gallery and storage', async ({ page }) => {
+test("Delete this case's cells asks first and then empties the gallery and storage", async ({ page }) => {
   const app = new AppPage(page);
   await app.open();
   await app.addFiles(pbcFixtures().slice(0, 2));
   await app.waitForIdle();
-  await page.getByRole('button', { name: 'Clear session' }).click();
+  await app.openCaseMenu();
+  await page.getByRole('button', { name: "Delete this case's cells" }).click();
   await page.getByRole('button', { name: 'Keep them' }).click();
   await expect(app.thumbnails()).toHaveCount(2);
   await app.clearSession();

@@ -5,14 +5,14 @@
  * shared fixture in ./fixtures.ts.)
  */
 import type { Page } from '@playwright/test';
-import sharp from 'sharp';
 import { parseCsv } from '../src/core/export.ts';
 import { expect, test } from './fixtures.ts';
 import { AppPage, pbcFixtures } from './pages/AppPage.ts';
+import { distinctCrops, type CropFile } from './pages/crops.ts';
 
-async function smallCrops(n: number, size = 96): Promise<{ name: string; mimeType: string; buffer: Buffer }[]> {
-  const sources = await Promise.all(pbcFixtures().map((f) => sharp(f).resize(size, size).jpeg({ quality: 75 }).toBuffer()));
-  return Array.from({ length: n }, (_, i) => ({ name: `cell-${String(i).padStart(5, '0')}.jpg`, mimeType: 'image/jpeg', buffer: sources[i % sources.length]! }));
+/** n distinct small crops (the app refuses identical files, so the bytes must differ). */
+async function smallCrops(n: number, size = 96): Promise<CropFile[]> {
+  return distinctCrops(n, { size, quality: 75, prefix: 'cell' });
 }
 
 async function doneCount(page: Page): Promise<number> {

@@ -1,11 +1,11 @@
 /** A 2,000-file drop streams through the worker without freezing or losing files; Cancel keeps the rest. */
 import { expect, test } from './fixtures.ts';
-import sharp from 'sharp';
-import { AppPage, pbcFixtures } from './pages/AppPage.ts';
+import { AppPage } from './pages/AppPage.ts';
+import { distinctCrops, type CropFile } from './pages/crops.ts';
 
-async function smallCrops(n: number): Promise<{ name: string; mimeType: string; buffer: Buffer }[]> {
-  const sources = await Promise.all(pbcFixtures().map((f) => sharp(f).resize(96, 96).jpeg({ quality: 80 }).toBuffer()));
-  return Array.from({ length: n }, (_, i) => ({ name: `crop-${String(i).padStart(4, '0')}.jpg`, mimeType: 'image/jpeg', buffer: sources[i % sources.length]! }));
+/** n distinct small crops (the app refuses identical files, so the bytes must differ). */
+async function smallCrops(n: number): Promise<CropFile[]> {
+  return distinctCrops(n, { size: 96, quality: 80, prefix: 'crop' });
 }
 
 test('2,010 files in one drop: every good one classified, every bad one its own error row', async ({ page }) => {

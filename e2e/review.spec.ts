@@ -84,9 +84,12 @@ test('reclassify, gate, sign, print, reload, export → delete → import', asyn
   await page.getByLabel(/Unidentified below/).fill(String(threshold));
   const unidentified = page.getByTestId('group-Unidentified').locator('.thumb');
   expect(await unidentified.count()).toBeGreaterThan(0);
+  // No checklist before signing is tried; trying shows it and asks for no confirmation.
+  await expect(page.getByTestId('sign-gate')).toHaveCount(0);
   const signButton = page.getByRole('button', { name: 'Sign case' });
-  await expect(signButton).toBeDisabled();
+  await signButton.click();
   await expect(page.getByTestId('sign-gate')).toContainText('Unidentified');
+  await expect(page.getByRole('dialog', { name: /^Sign case/ })).toHaveCount(0);
   await shot(page, '04-gate-blocks-signing');
 
   // 4. Resolve each Unidentified cell with its class.
@@ -97,9 +100,13 @@ test('reclassify, gate, sign, print, reload, export → delete → import', asyn
     await page.keyboard.press(await legendKey(page, labelOf(name)));
     await expect(page.locator(`.thumb[data-cell-name="${name}"]`)).toHaveAttribute('data-class', labelOf(name));
   }
-  await expect(signButton).toBeEnabled();
+  await expect(page.getByTestId('sign-gate')).toHaveCount(0);
   await expectNoSeriousA11yViolations(page);
+  // Signing asks for confirmation (the signer is the operator unless changed there).
   await signButton.click();
+  const confirm = page.getByRole('dialog', { name: /^Sign case S-2026-0042/ });
+  await expect(confirm.getByLabel('Signed by')).toHaveValue('Dr. Ana Lab');
+  await confirm.getByRole('button', { name: 'Sign and lock' }).click();
   await expect(page.getByTestId('signed-badge')).toContainText('Dr. Ana Lab');
   await shot(page, '05-signed');
   // Locked: keys no longer reclassify.
@@ -129,7 +136,8 @@ test('reclassify, gate, sign, print, reload, export → delete → import', asyn
   await expect(page.getByLabel('Sample ID')).toHaveValue('S-2026-0042');
   await expect(page.getByLabel('Sample ID')).toBeDisabled();
 
-  // 7. JSON export → delete → import gives the identical case.
+  // 7. JSON export → delete → import gives the identical case (the case files are in the case bar's menu).
+  await app.openCaseMenu();
   const exported = JSON.parse(await readDownload(page, page.getByRole('button', { name: 'Export case (JSON)' })));
   expect(exported.cells).toHaveLength(16);
   expect(exported.case.audit.filter((a: { action: string }) => a.action === 'reclassify').length).toBeGreaterThanOrEqual(4);
@@ -139,8 +147,10 @@ test('reclassify, gate, sign, print, reload, export → delete → import', asyn
   await expect(app.thumbnails()).toHaveCount(0);
   const importFile = path.join(os.tmpdir(), `case-${Date.now()}.json`);
   fs.writeFileSync(importFile, JSON.stringify(exported));
+  await app.openCaseMenu();
   await page.getByLabel('Import case…').setInputFiles(importFile);
   await expect(app.thumbnails()).toHaveCount(16);
+  await app.openCaseMenu();
   const reimported = JSON.parse(await readDownload(page, page.getByRole('button', { name: 'Export case (JSON)' })));
   expect(stripVolatile(reimported)).toEqual(stripVolatile(exported));
   await shot(page, '07-reimported');

@@ -5,7 +5,7 @@
  * requests are answered in order.
  */
 import type { BackendName } from '../src/core/backend.ts';
-import { loadOrt, sessionOptions, syntheticRunner } from './ort.ts';
+import { buildFor, loadOrt, sessionOptions, syntheticRunner } from './ort.ts';
 
 export type CalibrateRequest =
   | { type: 'init'; model: Blob; backend: BackendName; threads: number; inputName: string; size: number }
@@ -18,7 +18,7 @@ self.onmessage = async (e: MessageEvent<CalibrateRequest>) => {
   const r = e.data;
   try {
     if (r.type === 'init') {
-      const ort = await loadOrt('jsep', r.threads);
+      const ort = await loadOrt(buildFor(r.backend), r.threads);
       const session = await ort.InferenceSession.create(new Uint8Array(await r.model.arrayBuffer()), sessionOptions(r.backend));
       run = syntheticRunner(ort, session, r.inputName, r.size);
       self.postMessage({ ok: true } satisfies CalibrateReply);

@@ -1,17 +1,22 @@
 /**
- * Lazy loading of onnxruntime-web for the inference and calibration workers. The app imports exactly
- * one ORT build (as the app issue asks): the default `onnxruntime-web` (JSEP: WASM + WebGPU + WebNN in
- * one .wasm), since WebGPU needs it. The bench measures the plain CPU build (`onnxruntime-web/wasm`)
- * against it: the same inference speed within noise (1.03–1.08×), but a faster start with nothing
- * cached (worker start → first run 1.46–1.72 s vs 0.79–0.92 s), which every first visit pays.
+ * Lazy loading of onnxruntime-web for the inference and calibration workers, in one of two builds:
+ * the plain CPU build (`onnxruntime-web/wasm`, ~12 MB .wasm) for the WASM backend, and the JSEP build
+ * (`onnxruntime-web`: WASM + WebGPU + WebNN, ~25 MB) only when a session runs on WebGPU. Both are
+ * emitted by Vite and precached by the service worker. Inference speed is the same within noise
+ * (the bench measured 0.99× on DinoBloom-S int8 and 1.06× on the default CNN); what the plain build
+ * saves is start-up: worker start → first run 0.79–0.92 s instead of 1.46–1.72 s with nothing
+ * cached, which every first visit pays, and a smaller module to compile on every visit.
  */
 import type * as OrtModule from 'onnxruntime-web';
 import jsepWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
+import plainWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import type { BackendName } from '../src/core/backend.ts';
 import type { TuningOverride } from '../src/inference/calibration.ts';
 
 export type Ort = typeof OrtModule;
-export type OrtBuild = 'jsep';
+export type OrtBuild = 'wasm' | 'jsep';
+
+const WASM_URL: Record<OrtBuild, string> = { wasm: plainWasmUrl, jsep: jsepWasmUrl };
 
 const ortModules = new Map<OrtBuild, Promise<Ort>>();
 const ortThreads = new Map<OrtBuild, number>();
@@ -25,10 +30,12 @@ export function loadOrt(build: OrtBuild, threads: number): Promise<Ort> {
   let p = ortModules.get(build);
   if (!p) {
     const n = self.crossOriginIsolated ? threads : 1;
-    const mod = import('onnxruntime-web');
-    p = Promise.all([mod, n > 1 ? freshWasmBinary(jsepWasmUrl).catch(() => null) : null]).then(([m, binary]) => {
+    const url = WASM_URL[build];
+    // Two separate imports (not one import with a variable) so that Vite bundles each build.
+    const mod = build === 'jsep' ? import('onnxruntime-web') : import('onnxruntime-web/wasm');
+    p = Promise.all([mod, n > 1 ? freshWasmBinary(url).catch(() => null) : null]).then(([m, binary]) => {
       const ort = ((m as { default?: Ort }).default ?? m) as Ort;
-      ort.env.wasm.wasmPaths = { wasm: jsepWasmUrl };
+      ort.env.wasm.wasmPaths = { wasm: url };
       if (binary) ort.env.wasm.wasmBinary = binary;
       ort.env.wasm.proxy = false;
       ort.env.wasm.numThreads = n;
@@ -81,9 +88,15 @@ export function startOrt(build: OrtBuild, threads: number): Promise<Ort> {
   return p;
 }
 
-/** The build for a backend: always the one JSEP build (kept as a function for the bench's reports). */
-export function buildFor(_backend: BackendName, _override?: TuningOverride): OrtBuild {
-  return 'jsep';
+/**
+ * The build for a backend: WebGPU needs JSEP; WASM uses the plain build, unless this worker already
+ * runs JSEP (a WebGPU model was loaded before: its runtime runs WASM sessions too, and a second
+ * runtime would only cost memory). The benchmark's override can force either for the WASM backend.
+ */
+export function buildFor(backend: BackendName, override?: TuningOverride): OrtBuild {
+  if (backend === 'webgpu') return 'jsep';
+  if (override?.ortBuild) return override.ortBuild;
+  return ortModules.has('jsep') && !ortModules.has('wasm') ? 'jsep' : 'wasm';
 }
 
 export function sessionOptions(backend: BackendName): OrtModule.InferenceSession.SessionOptions {

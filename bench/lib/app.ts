@@ -1,5 +1,5 @@
 /**
- * Drives the production build in headless Chromium through its real UI (file input, Clear session),
+ * Drives the production build in headless Chromium through its real UI (file input, Delete this case's cells),
  * and reads the inference worker's cumulative counters (`self.__dinobloomStats`, workers/engine.ts),
  * main-thread long tasks (PerformanceObserver 'longtask') and memory
  * (performance.measureUserAgentSpecificMemory, available because the page is cross-origin isolated).
@@ -270,9 +270,12 @@ export class BenchApp {
     );
   }
 
+  /** "Delete this case's cells" (in the case bar's menu), then confirm. */
   async clearSession(): Promise<void> {
-    await this.page.getByRole('button', { name: 'Clear session' }).click();
-    await this.page.getByRole('button', { name: 'Delete all cells' }).click();
+    const menu = this.page.getByTestId('case-menu');
+    if (!(await menu.evaluate((d) => (d as HTMLDetailsElement).open))) await menu.locator(':scope > summary').click();
+    await this.page.getByRole('button', { name: "Delete this case's cells" }).click();
+    await this.page.getByRole('button', { name: 'Delete the cells' }).click();
     await this.page.locator('.thumb').first().waitFor({ state: 'detached', timeout: 60_000 }).catch(() => {});
   }
 

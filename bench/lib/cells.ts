@@ -34,21 +34,41 @@ export function loadCells(repo: string, n: number, dataDir?: string): CellSet {
   const cells: Cell[] = [];
   for (let i = 0; cells.length < n; i++) {
     const f = files[i % files.length]!;
-    cells.push({ name: `r${Math.floor(i / files.length)}_${basename(f)}`, mimeType: mime(f), buffer: readFileSync(join(dir, f)) });
+    const round = Math.floor(i / files.length);
+    const bytes = readFileSync(join(dir, f));
+    cells.push({ name: `r${round}_${basename(f)}`, mimeType: mime(f), buffer: round > 0 && mime(f) === 'image/jpeg' ? withJpegComment(bytes, `bench round ${round}`) : bytes });
   }
   return { source: `${dir} (${files.length} fixtures repeated to ${n})`, cells };
 }
 
 /**
+ * A JPEG with a comment (COM segment) inserted right after its SOI marker: the same image, other
+ * bytes. The app refuses a file identical to one already in the case (sha256 of its bytes), so a run
+ * that repeats the set must not repeat the bytes; decoders skip comments, so the pixels are the same.
+ */
+export function withJpegComment(jpeg: Buffer, text: string): Buffer {
+  if (jpeg[0] !== 0xff || jpeg[1] !== 0xd8) throw new Error('not a JPEG (no SOI marker)');
+  const body = Buffer.from(text, 'latin1');
+  const seg = Buffer.alloc(4 + body.length);
+  seg.writeUInt16BE(0xfffe, 0);
+  seg.writeUInt16BE(body.length + 2, 2);
+  body.copy(seg, 4);
+  return Buffer.concat([jpeg.subarray(0, 2), seg, jpeg.subarray(2)]);
+}
+
+/**
  * n cells: an evenly spread subset when n is smaller than the set (so every class is represented),
- * the set repeated under distinct names when it is larger.
+ * the set repeated under distinct names (and, for JPEGs, distinct bytes: see withJpegComment) when it is larger.
  */
 export function takeCells(set: CellSet, n: number): Cell[] {
   const all = set.cells;
   if (n <= all.length) return Array.from({ length: n }, (_, i) => all[Math.floor((i * all.length) / n)]!);
   return Array.from({ length: n }, (_, i) => {
     const c = all[i % all.length]!;
-    return i < all.length ? c : { ...c, name: `copy${Math.floor(i / all.length)}__${c.name}` };
+    if (i < all.length) return c;
+    const copy = Math.floor(i / all.length);
+    const buffer = c.mimeType === 'image/jpeg' ? withJpegComment(c.buffer, `bench copy ${copy}`) : c.buffer;
+    return { ...c, name: `copy${copy}__${c.name}`, buffer };
   });
 }
 

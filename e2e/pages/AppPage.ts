@@ -95,9 +95,25 @@ export class AppPage {
     return fs.readFileSync(file, 'utf8');
   }
 
+  /** Opens the case bar's "Case details" menu (fields, case files, deleting the case's cells). */
+  async openCaseMenu(): Promise<void> {
+    const menu = this.page.getByTestId('case-menu');
+    if (!(await menu.evaluate((d) => (d as HTMLDetailsElement).open))) await menu.locator(':scope > summary').click();
+  }
+
+  /** "Delete this case's cells" (what was "Clear session"): only the open case's cells go. */
   async clearSession(): Promise<void> {
-    await this.page.getByRole('button', { name: 'Clear session' }).click();
-    await this.page.getByRole('button', { name: 'Delete all cells' }).click();
+    await this.openCaseMenu();
+    await this.page.getByRole('button', { name: "Delete this case's cells" }).click();
+    await this.page.getByRole('button', { name: 'Delete the cells' }).click();
+  }
+
+  /** Sign case → the confirmation (signer prefilled with the operator, or `signer`) → Sign and lock. */
+  async sign(signer?: string): Promise<void> {
+    await this.page.getByRole('button', { name: 'Sign case' }).click();
+    const dialog = this.page.getByRole('dialog', { name: /^Sign case/ });
+    if (signer !== undefined) await dialog.getByLabel('Signed by').fill(signer);
+    await dialog.getByRole('button', { name: 'Sign and lock' }).click();
   }
 
   async setBackend(backend: 'auto' | 'wasm' | 'webgpu', threads: 'auto' | number = 'auto'): Promise<void> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { appendAudit, canSign, isLocked, localDate, newCase, sign, unlock, type AuditEntry, type CaseRecord } from './case.ts';
+import { appendAudit, canSign, isLocked, localDate, newCase, sign, targetText, unlock, type AuditEntry, type CaseRecord } from './case.ts';
 import { UNIDENTIFIED } from './head.ts';
 
 type Status = 'queued' | 'classified' | 'error';
@@ -90,6 +90,18 @@ describe('canSign', () => {
     expect(many.reasons[0]).toContain('12');
     expect(many.reasons[0]).toContain('Unidentified');
     expect(many.reasons[0]).toMatch(/^12 cells are still Unidentified/u);
+  });
+
+  it('blocks on cells flagged as unlike the training data until a reviewer gives them a class', () => {
+    const flagged = (className: string, reviewed: boolean) => ({ ...cell(className), shiftFlagged: true, reviewed });
+    const r = canSign(ready(), [...good, flagged('neutrophil', false), flagged('monocyte', false)], 'Dr. Who');
+    expect(r.ok).toBe(false);
+    expect(r.reasons).toEqual(['2 cells are flagged as unlike the training data: look at each and give it a class (or "Not classed") before signing.']);
+    expect(canSign(ready(), [...good, flagged('neutrophil', true)], 'Dr. Who')).toEqual({ ok: true, reasons: [] });
+    // an Unidentified flagged cell is counted once, as Unidentified; not-flagged and error cells never block
+    const u = canSign(ready(), [...good, { ...cell(UNIDENTIFIED), shiftFlagged: true }, { ...cell('neutrophil'), shiftFlagged: false }, { ...cell(null, 'error'), shiftFlagged: true }], 'Dr. Who');
+    expect(u.reasons).toHaveLength(1);
+    expect(u.reasons[0]).toMatch(/^1 cell is still Unidentified/u);
   });
 
   it('blocks on cells still waiting for classification, giving their number', () => {
@@ -191,5 +203,13 @@ describe('appendAudit / isLocked', () => {
     expect(isLocked(sign(ready(), 'X', T1))).toBe(true);
     expect(isLocked(null)).toBe(false);
     expect(isLocked(undefined)).toBe(false);
+  });
+});
+
+describe('targetText', () => {
+  it('says the count against the target, when it is reached, and when counting went past it', () => {
+    expect(targetText(87, 100)).toBe('87 / 100 white cells');
+    expect(targetText(100, 100)).toBe('100 / 100 white cells — target reached');
+    expect(targetText(112, 100)).toBe('112 / 100 white cells — 12 past the target');
   });
 });

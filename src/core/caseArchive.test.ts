@@ -176,6 +176,24 @@ describe('parseCaseArchive: round trip', () => {
     expect(again.ok && again.archive).toStrictEqual(a);
   });
 
+  it('keeps the RBC / platelet morphology text and the cells\' content hashes', () => {
+    const a = makeArchive();
+    const withMorph = buildCaseArchive(
+      { ...a.case, rbcMorphology: 'Anisocytosis +, target cells', plateletMorphology: 'Giant platelets seen' },
+      a.cells.map((c, i) => (i === 0 ? { ...c, imageHash: 'ab'.repeat(32) } : c)),
+      a.images, a.modelClasses, a.results, T3,
+    );
+    const r = parseCaseArchive(JSON.parse(JSON.stringify(withMorph)));
+    if (!r.ok) throw new Error(r.errors.join('\n'));
+    expect(r.archive).toStrictEqual(withMorph);
+    expect(r.archive.case.rbcMorphology).toBe('Anisocytosis +, target cells');
+    expect(r.archive.cells[0]!.imageHash).toBe('ab'.repeat(32));
+    expect(r.archive.cells[1]!.imageHash).toBeUndefined();
+    const bad = JSON.parse(JSON.stringify(withMorph));
+    bad.cells[0].imageHash = 'not-a-hash';
+    expect(errorsOf(bad).join(' ')).toContain('cells[0].imageHash');
+  });
+
   it('also accepts the JSON text itself', () => {
     const r = parseCaseArchive(JSON.stringify(makeArchive()));
     expect(r.ok).toBe(true);
@@ -341,5 +359,50 @@ describe('parseCaseArchive: broken archives', () => {
     const errors = errorsOf(o);
     expect(errors).toHaveLength(MAX_ARCHIVE_ERRORS + 1);
     expect(errors.at(-1)).toBe(`…and ${80 - MAX_ARCHIVE_ERRORS} more problems`);
+  });
+});
+
+describe('newer cell fields (encoder, image hash, head, shift, framing)', () => {
+  const HASH = 'ab'.repeat(32);
+  const labHead = { id: 'lab-7', name: 'Ward 3 head', version: '2' };
+  function extraCells(): Cell[] {
+    const [c1, c2, ...rest] = makeCells();
+    return [
+      { ...c1!, encoderKey: `${MODEL}:${'cd'.repeat(32)}`, imageHash: HASH, head: labHead, shift: { score: 41.5, flagged: true }, framing: { cellFound: false, note: 'no cell found: whole crop used' } },
+      { ...c2!, head: null, shift: null },
+      ...rest,
+    ];
+  }
+
+  it('round-trips them exactly, with the lab head class list keyed by model#head', () => {
+    const modelClasses = { [MODEL]: CLASSES, [`${MODEL}#lab-7`]: CLASSES };
+    const archive = buildCaseArchive(makeCase(), extraCells(), makeImages(), modelClasses, undefined, T3);
+    const parsed = parseCaseArchive(JSON.stringify(archive));
+    expect(parsed.ok).toBe(true);
+    if (!parsed.ok) return;
+    expect(parsed.archive.cells).toEqual(extraCells());
+    // older cells without the fields stay without them
+    expect('head' in parsed.archive.cells[2]!).toBe(false);
+  });
+
+  it('refuses malformed values with the path', () => {
+    const archive = buildCaseArchive(makeCase(), extraCells(), makeImages(), { [MODEL]: CLASSES, [`${MODEL}#lab-7`]: CLASSES }, undefined, T3);
+    const doc = JSON.parse(JSON.stringify(archive)) as { cells: Record<string, unknown>[] };
+    doc.cells[0]!.imageHash = 'XYZ';
+    doc.cells[0]!.shift = { score: 'high', flagged: true };
+    doc.cells[1]!.head = { id: 3 };
+    const parsed = parseCaseArchive(doc);
+    expect(parsed.ok).toBe(false);
+    if (parsed.ok) return;
+    expect(parsed.errors.join('\n')).toMatch(/cells\[0\]\.imageHash must be 64 lowercase hex/);
+    expect(parsed.errors.join('\n')).toMatch(/cells\[0\]\.shift must be null or \{ score: number, flagged: boolean \}/);
+    expect(parsed.errors.join('\n')).toMatch(/cells\[1\]\.head must be null or \{ id, name, version \}/);
+  });
+
+  it('checks probabilities against the lab head classes, not the bundle head', () => {
+    const archive = buildCaseArchive(makeCase(), extraCells(), makeImages(), { [MODEL]: CLASSES, [`${MODEL}#lab-7`]: ['a', 'b'] }, undefined, T3);
+    const parsed = parseCaseArchive(archive);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.errors.join('\n')).toMatch(/cells\[0\]\.probabilities has 8 values but model .* has 2 classes/);
   });
 });

@@ -8,7 +8,7 @@
  * copy holding only the fields of this format (unknown keys are dropped).
  */
 import { AUDIT_ACTIONS, type AuditAction, type AuditEntry, type CaseRecord } from './case.ts';
-import type { Cell, CellStatus } from './cell.ts';
+import { classesKey, type Cell, type CellStatus } from './cell.ts';
 
 export const CASE_ARCHIVE_FORMAT = 'dinobloom-web-case-v1';
 /** The results export of export.ts: a different document, recognised to give a helpful message. */
@@ -102,6 +102,8 @@ function copyCase(c: CaseRecord): CaseRecord {
     signedAt: c.signedAt,
     target: c.target,
     wbcCount: c.wbcCount,
+    ...(c.rbcMorphology !== undefined ? { rbcMorphology: c.rbcMorphology } : {}),
+    ...(c.plateletMorphology !== undefined ? { plateletMorphology: c.plateletMorphology } : {}),
     audit: c.audit.map(copyAudit),
   };
 }
@@ -122,6 +124,11 @@ function copyCell(c: Cell): Cell {
   };
   if (c.width !== undefined) out.width = c.width;
   if (c.height !== undefined) out.height = c.height;
+  if (c.encoderKey !== undefined) out.encoderKey = c.encoderKey;
+  if (c.imageHash !== undefined) out.imageHash = c.imageHash;
+  if (c.head !== undefined) out.head = c.head ? { id: c.head.id, name: c.head.name, version: c.head.version } : null;
+  if (c.shift !== undefined) out.shift = c.shift ? { score: c.shift.score, flagged: c.shift.flagged } : null;
+  if (c.framing !== undefined) out.framing = { cellFound: c.framing.cellFound, ...(c.framing.note !== undefined ? { note: c.framing.note } : {}) };
   return out;
 }
 
@@ -303,6 +310,8 @@ function parseCase(p: Problems, v: unknown): CaseRecord | undefined {
   else p.add(has(v, 'date') ? `case.date must be a date written YYYY-MM-DD, or empty (got ${show(v.date)})` : 'case.date is missing (expected a date written YYYY-MM-DD)');
   const operator = r.string('operator');
   const notes = r.string('notes');
+  const rbcMorphology = r.optString('rbcMorphology');
+  const plateletMorphology = r.optString('plateletMorphology');
   const createdAt = r.isoTime('createdAt');
   const status = r.oneOf('status', ['open', 'signed'] as const);
   const signedBy = r.stringOrNull('signedBy');
@@ -328,7 +337,10 @@ function parseCase(p: Problems, v: unknown): CaseRecord | undefined {
     p.count > before || id === undefined || sampleId === undefined || date === undefined || operator === undefined || notes === undefined ||
     createdAt === undefined || status === undefined || signedBy === undefined || signedAt === undefined || target === undefined || wbcCount === undefined
   ) return undefined;
-  return { id, sampleId, date, operator, notes, createdAt, status, signedBy, signedAt, target, wbcCount, audit };
+  const out: CaseRecord = { id, sampleId, date, operator, notes, createdAt, status, signedBy, signedAt, target, wbcCount, audit };
+  if (rbcMorphology.value !== undefined) out.rbcMorphology = rbcMorphology.value;
+  if (plateletMorphology.value !== undefined) out.plateletMorphology = plateletMorphology.value;
+  return out;
 }
 
 function parseModelClasses(p: Problems, v: unknown): Map<string, string[]> {
@@ -385,6 +397,7 @@ function parseCell(p: Problems, v: unknown, i: number, modelClasses: ReadonlyMap
   const modelId = r.stringOrNull('modelId', { nonEmpty: true });
   const modelVersion = r.stringOrNull('modelVersion');
   const userClass = r.stringOrNull('userClass', { nonEmpty: true });
+  const extras = parseCellExtras(p, v, path);
 
   let probabilities: number[] | null | undefined;
   const pv = v.probabilities;
@@ -397,7 +410,7 @@ function parseCell(p: Problems, v: unknown, i: number, modelClasses: ReadonlyMap
     else probabilities = pv.slice() as number[];
     if (pv.length === 0) p.add(`${path}.probabilities is an empty array (expected null or one number per class)`);
     if (modelId === null) p.add(`${path} has probabilities but no modelId, so its classes are unknown`);
-    const classes = typeof modelId === 'string' ? modelClasses.get(modelId) : undefined;
+    const classes = typeof modelId === 'string' ? modelClasses.get(classesKey(modelId, extras.head)) : undefined;
     if (classes && pv.length !== classes.length) {
       p.add(`${path}.probabilities has ${pv.length} values but model ${JSON.stringify(modelId)} has ${classes.length} classes`);
     }
@@ -415,10 +428,41 @@ function parseCell(p: Problems, v: unknown, i: number, modelClasses: ReadonlyMap
     p.count > before || id === undefined || cellCaseId === undefined || name === undefined || bytes === undefined || addedAt === undefined ||
     status === undefined || modelId === undefined || modelVersion === undefined || userClass === undefined || probabilities === undefined || error === undefined
   ) return undefined;
-  const cell: Cell = { id, caseId: cellCaseId, name, bytes, addedAt, status, probabilities, modelId, modelVersion, userClass, error };
+  const cell: Cell = { id, caseId: cellCaseId, name, bytes, addedAt, status, probabilities, modelId, modelVersion, userClass, error, ...extras };
   if (width !== undefined) cell.width = width;
   if (height !== undefined) cell.height = height;
   return cell;
+}
+
+/** The optional fields of newer cells (encoder, image hash, head, shift check, framing); absent ones stay absent. */
+function parseCellExtras(p: Problems, v: Record<string, unknown>, path: string): Pick<Cell, 'encoderKey' | 'imageHash' | 'head' | 'shift' | 'framing'> {
+  const out: Pick<Cell, 'encoderKey' | 'imageHash' | 'head' | 'shift' | 'framing'> = {};
+  const r = new Reader(p, v, path);
+  if (v.encoderKey !== undefined) out.encoderKey = r.string('encoderKey', { nonEmpty: true });
+  if (v.imageHash !== undefined) {
+    const h = r.string('imageHash');
+    if (h !== undefined && !/^[0-9a-f]{64}$/u.test(h)) p.add(`${path}.imageHash must be 64 lowercase hex characters (a sha256)`);
+    else out.imageHash = h;
+  }
+  if (v.head !== undefined) {
+    const h = v.head;
+    if (h === null) out.head = null;
+    else if (isObj(h) && typeof h.id === 'string' && h.id !== '' && typeof h.name === 'string' && typeof h.version === 'string') out.head = { id: h.id, name: h.name, version: h.version };
+    else p.add(`${path}.head must be null or { id, name, version } strings (got ${show(h)})`);
+  }
+  if (v.shift !== undefined) {
+    const s = v.shift;
+    if (s === null) out.shift = null;
+    else if (isObj(s) && typeof s.score === 'number' && Number.isFinite(s.score) && typeof s.flagged === 'boolean') out.shift = { score: s.score, flagged: s.flagged };
+    else p.add(`${path}.shift must be null or { score: number, flagged: boolean } (got ${show(s)})`);
+  }
+  if (v.framing !== undefined) {
+    const f = v.framing;
+    if (isObj(f) && typeof f.cellFound === 'boolean' && (f.note === undefined || typeof f.note === 'string')) {
+      out.framing = { cellFound: f.cellFound, ...(typeof f.note === 'string' ? { note: f.note } : {}) };
+    } else p.add(`${path}.framing must be { cellFound: boolean, note?: string } (got ${show(f)})`);
+  }
+  return out;
 }
 
 function parseImages(p: Problems, v: unknown, cellIds: ReadonlySet<string>): Record<string, ArchivedImage> {

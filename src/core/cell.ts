@@ -43,6 +43,8 @@ export interface Cell {
   probabilities: number[] | null;
   modelId: string | null;
   modelVersion: string | null;
+  /** `<bundle id>:<encoder variant sha256>` of the encoder that embedded this cell (embeddings cache key). */
+  encoderKey?: string;
   /** sha256 (lowercase hex) of the image file's bytes: duplicate detection and the embeddings cache key. */
   imageHash?: string;
   /** The head that produced `probabilities`; absent in cells classified before lab heads (= the bundle's own). */
@@ -83,6 +85,7 @@ export function toExportRow(cell: Cell, view: CellView): ExportRow {
     return { file: cell.name, predictedClass: null, confidence: null, userClass: cell.userClass, status: 'error', probabilities: null, error: cell.error?.message };
   }
   const status = cell.userClass ? 'reviewed' : view.predictedClass === UNIDENTIFIED ? 'unidentified' : 'classified';
+  const classified = cell.status === 'classified' && cell.modelId !== null;
   return {
     file: cell.name,
     predictedClass: view.predictedClass,
@@ -90,6 +93,11 @@ export function toExportRow(cell: Cell, view: CellView): ExportRow {
     userClass: cell.userClass,
     status,
     probabilities: cell.probabilities,
+    model: classified ? { id: cell.modelId!, version: cell.modelVersion ?? '' } : null,
+    // cells classified before lab heads existed were classified by their bundle's own head
+    head: classified ? (cell.head ?? { id: BUNDLE_HEAD_ID, name: 'bundle head', version: cell.modelVersion ?? '' }) : null,
+    shiftScore: cell.shift?.score ?? null,
+    shiftFlag: cell.shift ? cell.shift.flagged : null,
   };
 }
 
@@ -99,4 +107,9 @@ export function toExportRow(cell: Cell, view: CellView): ExportRow {
  */
 export function classesKey(modelId: string, head: HeadRef | null | undefined): string {
   return !head || head.id === BUNDLE_HEAD_ID ? modelId : `${modelId}#${head.id}`;
+}
+
+/** The class list a cell's probabilities are over (undefined when unknown). */
+export function cellClasses(cell: Cell, modelClasses: Readonly<Record<string, string[]>>): string[] | undefined {
+  return cell.modelId ? modelClasses[classesKey(cell.modelId, cell.head)] : undefined;
 }

@@ -2,7 +2,12 @@
  * Result export: CSV (RFC 4180) and JSON.
  *
  * CSV columns, in this order:
- *   file, predicted_class, confidence, user_class, status, p_<class> (one per model class), error
+ *   file, predicted_class, confidence, user_class, status, p_<class> (one per model class),
+ *   shift_score, shift_flag, sample_id, model, head, error
+ * - `shift_score` is the cell's out-of-distribution score (empty when the model has no reference
+ *   statistics), `shift_flag` 1 when the cell is flagged "Unlike the training data", else 0 (empty when
+ *   shift checks are off); `model` is `<bundle id> <version>` and `head` `<head name> <version>` of the
+ *   classifier that produced the row (a case can hold cells of several).
  * - `confidence` and `p_*` are written with 4 decimals; empty when unknown (error rows).
  * - `error` (last column) holds the error message of `status = error` rows and is empty otherwise;
  *   error rows keep their file name and have empty numbers.
@@ -16,6 +21,14 @@ export type ExportStatus = 'classified' | 'unidentified' | 'reviewed' | 'error';
 
 export interface ExportRow {
   file: string;
+  /** the case's sample ID ('' when blank) */
+  sampleId?: string;
+  /** `<bundle id>` and version of the encoder that classified the cell */
+  model?: { id: string; version: string } | null;
+  head?: { id: string; name: string; version: string } | null;
+  shiftScore?: number | null;
+  /** null: shift checks off for this cell's model */
+  shiftFlag?: boolean | null;
   predictedClass: string | null;
   confidence: number | null;
   userClass: string | null;
@@ -42,7 +55,7 @@ export function csvNumber(value: number | null | undefined, decimals = 4): strin
 }
 
 export function csvHeader(classes: readonly string[]): string[] {
-  return ['file', 'predicted_class', 'confidence', 'user_class', 'status', ...classes.map((c) => `p_${c}`), 'error'];
+  return ['file', 'predicted_class', 'confidence', 'user_class', 'status', ...classes.map((c) => `p_${c}`), 'shift_score', 'shift_flag', 'sample_id', 'model', 'head', 'error'];
 }
 
 export function toCsv(rows: readonly ExportRow[], classes: readonly string[], opts: { bom?: boolean } = {}): string {
@@ -60,6 +73,11 @@ export function toCsv(rows: readonly ExportRow[], classes: readonly string[], op
       csvText(r.userClass),
       csvText(r.status),
       ...classes.map((_, i) => csvNumber(probs ? probs[i] : null)),
+      csvNumber(isError ? null : r.shiftScore),
+      isError || r.shiftFlag === null || r.shiftFlag === undefined ? '' : r.shiftFlag ? '1' : '0',
+      csvText(r.sampleId ?? ''),
+      csvText(r.model ? `${r.model.id} ${r.model.version}` : ''),
+      csvText(r.head ? `${r.head.name} ${r.head.version}` : ''),
       csvText(isError ? (r.error ?? 'error') : (r.error ?? '')),
     ];
     lines.push(cells.join(','));
@@ -128,6 +146,8 @@ export interface ExportModel {
   id: string;
   name: string;
   version: string;
+  /** the head classifying new cells (the bundle's own or a lab head); null: encoder only */
+  head?: { id: string; name: string; version: string } | null;
 }
 
 export interface JsonExportRow {
@@ -138,13 +158,31 @@ export interface JsonExportRow {
   status: ExportStatus;
   /** class → probability (6 decimals), null for error rows */
   probabilities: Record<string, number> | null;
+  /** encoder and head that produced this row (null when not classified) */
+  model: { id: string; version: string } | null;
+  head: { id: string; name: string; version: string } | null;
+  shiftScore: number | null;
+  shiftFlag: boolean | null;
   error?: string;
+}
+
+/** The case the results belong to (JSON export). */
+export interface ExportCase {
+  sampleId: string;
+  date: string;
+  operator: string;
+  status: string;
+  signedBy: string | null;
+  signedAt: string | null;
 }
 
 export interface JsonExport {
   format: 'dinobloom-web-results-v1';
   exportedAt: string;
   model: ExportModel;
+  case?: ExportCase;
+  /** the case's shift verdict (the banner), when shift checks are on */
+  shift?: Record<string, unknown>;
   classes: string[];
   meta?: Record<string, unknown>;
   rows: JsonExportRow[];
@@ -161,13 +199,16 @@ export function toJson(
   classes: readonly string[],
   model: ExportModel,
   meta?: { exportedAt?: Date | string } & Record<string, unknown>,
+  context: { case?: ExportCase; shift?: Record<string, unknown> } = {},
 ): string {
   const { exportedAt, ...rest } = meta ?? {};
   const when = exportedAt === undefined ? new Date() : new Date(exportedAt);
   const doc: JsonExport = {
     format: 'dinobloom-web-results-v1',
     exportedAt: when.toISOString(),
-    model: { id: model.id, name: model.name, version: model.version },
+    model: { id: model.id, name: model.name, version: model.version, head: model.head ? { ...model.head } : null },
+    ...(context.case ? { case: { ...context.case } } : {}),
+    ...(context.shift ? { shift: context.shift } : {}),
     classes: classes.slice(),
     ...(Object.keys(rest).length > 0 ? { meta: rest } : {}),
     rows: rows.map((r) => {
@@ -183,6 +224,10 @@ export function toJson(
         userClass: r.userClass,
         status: r.status,
         probabilities: probs ? Object.fromEntries(classes.map((c, i) => [c, round6(probs[i]!)])) : null,
+        model: r.model ? { ...r.model } : null,
+        head: r.head ? { ...r.head } : null,
+        shiftScore: isError || r.shiftScore === null || r.shiftScore === undefined || !Number.isFinite(r.shiftScore) ? null : round6(r.shiftScore),
+        shiftFlag: isError || r.shiftFlag === undefined ? null : r.shiftFlag,
       };
       if (isError || r.error) out.error = r.error ?? 'error';
       return out;

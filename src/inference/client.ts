@@ -5,7 +5,14 @@
 import * as Comlink from 'comlink';
 import type { BackendSettings, EnvironmentFacts } from '../core/backend.ts';
 import type { BundleManifest } from '../core/manifest.ts';
-import type { BatchReport, BundleOffer, BundleSource, CellInput, ClassifySummary, InferenceWorkerApi, LoadedModel, LoadProgress } from './types.ts';
+import type { HeadRef } from '../core/cell.ts';
+import type { BatchReport, BundleOffer, BundleSource, CellInput, ClassifySummary, HeadSpec, ShiftInfo, InferenceWorkerApi, LoadedModel, LoadProgress } from './types.ts';
+
+export interface CellJobOptions {
+  signal?: AbortSignal;
+  onBatch: (report: BatchReport) => void;
+  batchSize?: number;
+}
 
 export class WorkerCrashedError extends Error {
   constructor(message: string) {
@@ -19,6 +26,8 @@ export class InferenceClient {
   private remote: Comlink.Remote<InferenceWorkerApi> | null = null;
   private crashReject: ((e: Error) => void) | null = null;
   private crashed: Promise<never> = new Promise(() => {});
+  /** The lab head set for a model, applied again whenever that model is (re)loaded — e.g. by a fresh worker after a crash. */
+  private labHead: { modelId: string; spec: HeadSpec } | null = null;
 
   constructor(private readonly onCrash?: (message: string) => void) {}
 
@@ -70,9 +79,14 @@ export class InferenceClient {
     return this.guarded(this.api().probeEnvironment());
   }
 
-  loadBundle(source: BundleSource, settings: BackendSettings, onProgress?: (p: LoadProgress) => void): Promise<LoadedModel> {
+  async loadBundle(source: BundleSource, settings: BackendSettings, onProgress?: (p: LoadProgress) => void): Promise<LoadedModel> {
     const api = this.api();
-    return this.guarded(api.loadBundle(source, settings, onProgress ? Comlink.proxy(onProgress) : undefined));
+    const model = await this.guarded(api.loadBundle(source, settings, onProgress ? Comlink.proxy(onProgress) : undefined));
+    if (this.labHead && this.labHead.modelId === model.manifest.id) {
+      const { classes, head, shift } = await this.guarded(api.setHead(this.labHead.spec));
+      return { ...model, classes, head, shift };
+    }
+    return model;
   }
 
   /**
@@ -88,16 +102,32 @@ export class InferenceClient {
     }
   }
 
-  async classify(
-    cells: CellInput[],
-    opts: { signal?: AbortSignal; onBatch: (report: BatchReport) => void; batchSize?: number },
-  ): Promise<ClassifySummary> {
+  classify(cells: CellInput[], opts: CellJobOptions): Promise<ClassifySummary> {
+    return this.cellJob('classify', cells, opts);
+  }
+
+  /** Embeddings only (lab-head training); same options as classify. */
+  embed(cells: CellInput[], opts: CellJobOptions): Promise<ClassifySummary> {
+    return this.cellJob('embed', cells, opts);
+  }
+
+  /**
+   * Switches the worker's head for the loaded model (null: the bundle's own). The head is remembered
+   * and set again when the same model is loaded later by a fresh worker (crash, new thread count).
+   */
+  async setHead(modelId: string, spec: HeadSpec | null): Promise<{ classes: string[]; head: HeadRef | null; shift: ShiftInfo | null }> {
+    const result = await this.guarded(this.api().setHead(spec));
+    this.labHead = spec ? { modelId, spec } : null;
+    return result;
+  }
+
+  private async cellJob(kind: 'classify' | 'embed', cells: CellInput[], opts: CellJobOptions): Promise<ClassifySummary> {
     const api = this.api();
     const jobId = crypto.randomUUID();
     const onAbort = (): void => void api.cancel(jobId);
     opts.signal?.addEventListener('abort', onAbort);
     try {
-      return await this.guarded(api.classify(jobId, cells, Comlink.proxy(opts.onBatch), opts.batchSize));
+      return await this.guarded(api[kind](jobId, cells, Comlink.proxy(opts.onBatch), opts.batchSize));
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
     }

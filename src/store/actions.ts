@@ -3,17 +3,22 @@
  * clearing and exporting. Components call these; they never talk to the worker or IndexedDB.
  */
 import type { BackendSettings } from '../core/backend.ts';
-import { toExportRow, viewCell, type Cell } from '../core/cell.ts';
+import { cellClasses, classesKey, toExportRow, viewCell, type Cell } from '../core/cell.ts';
 import { toCsv, toJson } from '../core/export.ts';
+import { HashIndex } from '../core/duplicates.ts';
+import { isIgnoredPath } from '../core/fileFilter.ts';
+import { sha256Hex } from '../core/manifest.ts';
 import { CHUNK_SIZE } from '../config.ts';
 import { InferenceClient, WorkerCrashedError } from '../inference/client.ts';
-import type { BatchReport, BundleSource, CellInput } from '../inference/types.ts';
+import type { BatchReport, BundleSource, CellInput, ClassifySummary, HeadSpec } from '../inference/types.ts';
 import * as db from '../storage/db.ts';
+import { embeddingKey, saveEmbeddings } from '../storage/embeddings.ts';
 import { PersistQueue } from '../storage/persistQueue.ts';
 import { requestPersistence } from '../storage/quota.ts';
 import { useApp } from './index.ts';
-import { openInitialCase, recordCaseEvent } from './caseActions.ts';
+import { openInitialCase, recordCaseEvent, recordCaseEvents } from './caseActions.ts';
 import { activateInitial } from './modelActions.ts';
+import { caseShiftSummary, shiftExport } from './caseShift.ts';
 
 const set = useApp.setState;
 const get = useApp.getState;
@@ -45,6 +50,10 @@ const memoryBlobs = new Map<string, Blob>();
 let currentSource: BundleSource | null = null;
 let abortController: AbortController | null = null;
 let queueRunning = false;
+/** Set while a lab-head embedding job uses the inference worker; the classification queue waits for it. */
+let embeddingJob: Promise<unknown> | null = null;
+let queueIdle: Promise<void> = Promise.resolve();
+let markQueueIdle: () => void = () => {};
 
 export function updateCells(changed: Cell[]): void {
   if (changed.length === 0) return;
@@ -86,7 +95,7 @@ export async function loadModel(source: BundleSource): Promise<boolean> {
   try {
     const model = await client.loadBundle(source, get().backendSettings, (p) => set({ loadProgress: p }));
     currentSource = source;
-    const modelClasses = { ...get().modelClasses, [model.manifest.id]: model.classes };
+    const modelClasses = model.head ? { ...get().modelClasses, [classesKey(model.manifest.id, model.head)]: model.classes } : get().modelClasses;
     set({ model, modelStatus: 'ready', loadProgress: null, modelClasses });
     await db.saveMeta('modelClasses', modelClasses).catch((e: Error) => set({ storageError: e.message }));
     void runQueue();
@@ -137,8 +146,46 @@ export async function showCaseCells(caseId: string): Promise<void> {
 const ADD_SLICE_MAX_FILES = 100;
 const ADD_SLICE_MS = 6;
 
-export async function addFiles(files: DroppedFile[]): Promise<void> {
-  if (files.length === 0) return;
+export interface AddOptions {
+  /** hidden/system files the caller already left out (e.g. a hidden folder it did not walk) */
+  skipped?: readonly string[];
+  /** add files even when they are identical to a cell already in the case ("Add anyway") */
+  allowDuplicates?: boolean;
+}
+
+/** The duplicates refused by the last add, kept for its "Add anyway". */
+let pendingDuplicates: DroppedFile[] = [];
+
+/** sha256 of a file's bytes, or null when they cannot be read (the cell then gets its own error row). */
+async function hashFile(file: Blob): Promise<string | null> {
+  try {
+    return await sha256Hex(await file.arrayBuffer());
+  } catch {
+    return null;
+  }
+}
+
+/** Cells stored before content hashes existed get theirs from their stored bytes, once, so they count too. */
+async function backfillHashes(): Promise<void> {
+  const { order, cells } = get();
+  const missing = order.map((id) => cells[id]!).filter((c) => c && !c.imageHash);
+  if (missing.length === 0) return;
+  const blobs = await blobsFor(missing.map((c) => c.id));
+  const hashed = await Promise.all(missing.map(async (c, i) => (blobs[i] ? { ...c, imageHash: (await hashFile(blobs[i]!)) ?? undefined } : c)));
+  const now = get().cells;
+  // Only cells still unchanged since they were read (a result may have landed meanwhile).
+  updateCells(hashed.filter((c, i) => c.imageHash && now[c.id] === missing[i]));
+}
+
+/**
+ * Adds files to the open case. A file identical (sha256 of its bytes) to a cell already in the case,
+ * or to an earlier file of the same drop, is not added: the add report says how many and offers
+ * "Add anyway". Hidden and system files (.DS_Store, Thumbs.db…) are skipped and counted.
+ */
+export async function addFiles(given: DroppedFile[], opts: AddOptions = {}): Promise<void> {
+  const skipped = [...(opts.skipped ?? []), ...given.filter((f) => isIgnoredPath(f.path || f.file.name)).map((f) => f.path || f.file.name)];
+  const files = skipped.length ? given.filter((f) => !isIgnoredPath(f.path || f.file.name)) : given;
+  if (files.length === 0 && skipped.length === 0) return;
   await sessionRestored;
   const activeCase = get().activeCase;
   if (!activeCase) return;
@@ -146,31 +193,48 @@ export async function addFiles(files: DroppedFile[]): Promise<void> {
     set({ caseError: `Case ${activeCase.sampleId || ''} is signed and locked: unlock it (with a reason) to add cells.` });
     return;
   }
+  if (!opts.allowDuplicates) await backfillHashes();
+  const index = new HashIndex(opts.allowDuplicates ? [] : get().order.map((id) => get().cells[id]!).filter(Boolean));
+  const duplicates: { file: DroppedFile; sameAs: string }[] = [];
+  let addedCount = 0;
   const now = Date.now();
   // In short slices, yielding in between, so that a big drop never blocks the page: reading a picked
   // file's name and size asks the browser process for its metadata (~0.3 ms a file on 2 cores — 200
-  // files were a 60–120 ms task).
+  // files were a 60–120 ms task). Hashing is asynchronous (the bytes are read and digested off the
+  // main thread), so it only adds waiting, not main-thread work.
   for (let start = 0; start < files.length; ) {
     const sliceStart = performance.now();
-    const added: Cell[] = [];
-    const blobs: Blob[] = [];
-    for (; start < files.length && added.length < ADD_SLICE_MAX_FILES && performance.now() - sliceStart < ADD_SLICE_MS; start++) {
+    const slice: { f: DroppedFile; name: string; bytes: number; at: number }[] = [];
+    for (; start < files.length && slice.length < ADD_SLICE_MAX_FILES && performance.now() - sliceStart < ADD_SLICE_MS; start++) {
       const f = files[start]!;
-      added.push({
+      slice.push({ f, name: f.path || f.file.name, bytes: f.file.size, at: now + start / 1000 });
+    }
+    const hashes = await Promise.all(slice.map((s) => hashFile(s.f.file)));
+    const { keep, duplicates: dups } = opts.allowDuplicates
+      ? { keep: slice.map((_, i) => i), duplicates: [] }
+      : index.take(slice.map((s, i) => ({ hash: hashes[i]!, name: s.name })));
+    for (const d of dups) duplicates.push({ file: slice[d.index]!.f, sameAs: d.sameAs });
+    if (get().activeCase?.id !== activeCase.id) break; // the user opened another case meanwhile
+    const added: Cell[] = keep.map((i) => {
+      const s = slice[i]!;
+      return {
         id: crypto.randomUUID(),
         caseId: activeCase.id,
-        name: f.path || f.file.name,
-        bytes: f.file.size,
-        addedAt: now + start / 1000,
+        name: s.name,
+        bytes: s.bytes,
+        addedAt: s.at,
         status: 'queued',
         probabilities: null,
         modelId: null,
         modelVersion: null,
+        ...(hashes[i] ? { imageHash: hashes[i]! } : {}),
         userClass: null,
         error: null,
-      });
-      blobs.push(f.file);
-    }
+      };
+    });
+    const blobs = keep.map((i) => slice[i]!.f.file);
+    addedCount += added.length;
+    if (added.length === 0) continue;
     added.forEach((c, i) => memoryBlobs.set(c.id, blobs[i]!));
     set({ order: [...get().order, ...added.map((c) => c.id)] });
     updateCells(added);
@@ -178,19 +242,39 @@ export async function addFiles(files: DroppedFile[]): Promise<void> {
     await db.saveImages(added.map((c, i) => [c.id, blobs[i]!] as [string, Blob])).catch((e: Error) => set({ storageError: e.message }));
     await new Promise((r) => setTimeout(r, 0));
   }
-  void recordCaseEvent({ action: 'add-cells', detail: `${files.length} file(s)` });
+  pendingDuplicates = duplicates.map((d) => d.file);
+  set({ addReport: { added: addedCount, duplicates: duplicates.map((d) => ({ name: d.file.path || d.file.file.name, sameAs: d.sameAs })), skipped } });
+  const parts = [`${addedCount} file(s)`];
+  if (duplicates.length) parts.push(`${duplicates.length} duplicate(s) skipped`);
+  if (skipped.length) parts.push(`${skipped.length} hidden/system file(s) skipped`);
+  if (opts.allowDuplicates) parts.push('added anyway although identical to cells in the case');
+  void recordCaseEvent({ action: 'add-cells', detail: parts.join('; ') });
   void runQueue();
+}
+
+/** "Add anyway": adds the duplicates the last add refused. */
+export function addDuplicatesAnyway(): Promise<void> {
+  const files = pendingDuplicates;
+  pendingDuplicates = [];
+  set({ addReport: null });
+  return addFiles(files, { allowDuplicates: true });
+}
+
+export function dismissAddReport(): void {
+  pendingDuplicates = [];
+  set({ addReport: null });
 }
 
 function applyBatch(report: BatchReport): void {
   const { model, cells } = get();
   const changed: Cell[] = [];
+  const vectors: [string, Float32Array][] = [];
   for (const o of report.outcomes) {
     const cell = cells[o.id];
     // A result only lands on a cell still waiting for one: each cell gets exactly one.
     if (!cell || cell.status !== 'queued') continue;
     if (o.ok) {
-      changed.push({
+      const next: Cell = {
         ...cell,
         status: 'classified',
         probabilities: Array.from(o.probabilities, (p) => Math.round(p * 1e6) / 1e6),
@@ -198,13 +282,23 @@ function applyBatch(report: BatchReport): void {
         height: o.height,
         modelId: model?.manifest.id ?? null,
         modelVersion: model?.manifest.version ?? null,
+        head: model?.head ?? null,
+        shift: o.shift ? { score: o.shift.score, flagged: o.shift.flagged } : null,
         error: null,
-      });
+      };
+      if (model) next.encoderKey = model.encoderKey;
+      if (o.framing) next.framing = { ...o.framing };
+      else delete next.framing;
+      changed.push(next);
+      if (model) vectors.push([embeddingKey(model.encoderKey, cell), o.embedding]);
     } else {
       changed.push({ ...cell, status: 'error', error: { reason: o.reason, message: o.message } });
     }
   }
   updateCells(changed);
+  // Kept for re-classifying with another head, lab-head training and the embedding map; losing them
+  // loses nothing the user made (they are computed again when needed), so a refusal is not shown.
+  void saveEmbeddings(vectors).catch(() => {});
   const job = get().job;
   if (job) {
     const done = job.done + changed.length;
@@ -223,8 +317,10 @@ async function blobsFor(ids: string[]): Promise<(Blob | undefined)[]> {
 }
 
 export async function runQueue(): Promise<void> {
-  if (queueRunning || get().modelStatus !== 'ready') return;
+  // An encoder without a head (e.g. just converted) cannot classify: cells wait until a head is set.
+  if (queueRunning || embeddingJob || get().modelStatus !== 'ready' || !get().model?.head) return;
   queueRunning = true;
+  queueIdle = new Promise((r) => (markQueueIdle = r));
   abortController = new AbortController();
   const signal = abortController.signal;
   const startedAt = performance.now();
@@ -286,6 +382,7 @@ export async function runQueue(): Promise<void> {
     }
     set({ job: null });
     queueRunning = false;
+    markQueueIdle();
     abortController = null;
     await persist.flush();
     void askPersistenceOnce();
@@ -317,11 +414,41 @@ async function loadModelQuietly(source: BundleSource): Promise<void> {
   }
 }
 
+/**
+ * Embeds cells with the active encoder (lab-head training) once the classification queue is idle;
+ * cells dropped meanwhile wait and are classified right after. Survives nothing: a worker crash
+ * rejects it (the caller reports it), and the queue resumes.
+ */
+export async function embedWithActiveEncoder(cells: CellInput[], opts: { signal?: AbortSignal; onBatch: (r: BatchReport) => void }): Promise<ClassifySummary> {
+  while (embeddingJob) await embeddingJob.catch(() => {});
+  await queueIdle;
+  if (get().modelStatus !== 'ready') throw new Error('The model is not loaded.');
+  const job = client.embed(cells, opts);
+  embeddingJob = job;
+  try {
+    return await job;
+  } finally {
+    embeddingJob = null;
+    void runQueue();
+  }
+}
+
+/** Sets the worker's head (null: the bundle's own) for the loaded model and records it in the store. */
+export async function setActiveHead(spec: HeadSpec | null): Promise<void> {
+  const model = get().model;
+  if (!model) throw new Error('No model is loaded.');
+  const { classes, head, shift } = await client.setHead(model.manifest.id, spec);
+  const modelClasses = head ? { ...get().modelClasses, [classesKey(model.manifest.id, head)]: classes } : get().modelClasses;
+  set({ model: { ...model, classes, head, shift }, modelClasses });
+  await db.saveMeta('modelClasses', modelClasses).catch((e: Error) => set({ storageError: e.message }));
+  void runQueue();
+}
+
 export function cancelJob(): void {
   abortController?.abort();
 }
 
-/** Deletes every cell of the open case (the case itself, its metadata and audit trail stay). */
+/** Deletes every cell of the open case — only that case's (its metadata and audit trail stay). */
 export async function clearSession(): Promise<void> {
   if (get().activeCase?.status === 'signed') {
     set({ caseError: 'This case is signed and locked: unlock it (with a reason) before deleting cells.' });
@@ -329,11 +456,52 @@ export async function clearSession(): Promise<void> {
   }
   cancelJob();
   const ids = get().order;
-  persist.forget(ids);
-  for (const id of ids) memoryBlobs.delete(id);
-  set({ cells: {}, order: [], selectedId: null, selection: [], queuedCount: 0, lastRun: null });
+  forgetCells(ids);
+  set({ cells: {}, order: [], selectedId: null, selection: [], queuedCount: 0, lastRun: null, addReport: null, detailOpen: false });
+  pendingDuplicates = [];
   await db.deleteCells(ids).catch((e: Error) => set({ storageError: e.message }));
   void recordCaseEvent({ action: 'delete-cells', detail: `${ids.length} cell(s)` });
+}
+
+function forgetCells(ids: readonly string[]): void {
+  persist.forget([...ids]);
+  for (const id of ids) memoryBlobs.delete(id);
+}
+
+/**
+ * Removes single cells (a wrong crop, an unreadable file's error row) from the open case, with one
+ * audit entry per cell (file, the class it showed, why). Refused while the case is signed.
+ */
+export async function removeCells(ids: readonly string[], classOf: (cell: Cell) => string | null): Promise<void> {
+  const c = get().activeCase;
+  if (!c || c.status === 'signed') {
+    set({ caseError: 'This case is signed and locked: unlock it (with a reason) to remove cells.' });
+    return;
+  }
+  const { cells, order, selection } = get();
+  const gone = ids.map((id) => cells[id]).filter((x): x is Cell => Boolean(x));
+  if (gone.length === 0) return;
+  const goneIds = new Set(gone.map((x) => x.id));
+  forgetCells([...goneIds]);
+  const rest = { ...cells };
+  for (const id of goneIds) delete rest[id];
+  set({
+    cells: rest,
+    order: order.filter((id) => !goneIds.has(id)),
+    selection: selection.filter((id) => !goneIds.has(id)),
+    selectedId: goneIds.has(get().selectedId ?? '') ? null : get().selectedId,
+    queuedCount: Object.values(rest).filter((x) => x.status === 'queued').length,
+  });
+  await db.deleteCells([...goneIds]).catch((e: Error) => set({ storageError: e.message }));
+  await recordCaseEvents(
+    gone.map((cell) => ({
+      action: 'remove-cell' as const,
+      cellId: cell.id,
+      file: cell.name,
+      from: cell.status === 'error' ? null : classOf(cell),
+      detail: cell.status === 'error' ? `could not be classified: ${cell.error?.message ?? ''}`.trim() : 'removed from the case',
+    })),
+  );
 }
 
 /** Forgets a deleted case's cells everywhere (memory, pending writes, IndexedDB). */
@@ -351,17 +519,18 @@ export function flushCells(): Promise<void> {
 }
 
 function exportRows() {
-  const { order, cells, model, modelClasses } = get();
+  const { order, cells, model, modelClasses, activeCase } = get();
   const classes = model?.classes ?? [];
   const threshold = effectiveThreshold();
+  const sampleId = activeCase?.sampleId ?? '';
   return order.map((id) => {
     const cell = cells[id]!;
-    const cellClasses = cell.modelId ? modelClasses[cell.modelId] : undefined;
-    const row = toExportRow(cell, viewCell(cell, cellClasses, threshold));
-    // Probability columns follow the active model's classes; map by name when a cell used another model.
-    if (row.probabilities && cellClasses && cellClasses !== classes) {
+    const own = cellClasses(cell, modelClasses);
+    const row = { ...toExportRow(cell, viewCell(cell, own, threshold)), sampleId };
+    // Probability columns follow the active classifier's classes; map by name when a cell used another.
+    if (row.probabilities && own && own !== classes) {
       row.probabilities = classes.map((c) => {
-        const j = cellClasses.indexOf(c);
+        const j = own.indexOf(c);
         return j >= 0 ? row.probabilities![j]! : Number.NaN;
       });
     }
@@ -375,8 +544,15 @@ export function exportCsvText(): string {
 
 /** The results document (same content as the CSV, plus model id/version). */
 export function resultsJson(): unknown {
-  const m = get().model?.manifest;
-  return JSON.parse(toJson(exportRows(), get().model?.classes ?? [], { id: m?.id ?? 'none', name: m?.name ?? 'none', version: m?.version ?? '' }));
+  const { model, activeCase } = get();
+  const m = model?.manifest;
+  const c = activeCase;
+  return JSON.parse(
+    toJson(exportRows(), model?.classes ?? [], { id: m?.id ?? 'none', name: m?.name ?? 'none', version: m?.version ?? '', head: model?.head ?? null }, undefined, {
+      ...(c ? { case: { sampleId: c.sampleId, date: c.date, operator: c.operator, status: c.status, signedBy: c.signedBy, signedAt: c.signedAt } } : {}),
+      shift: shiftExport(caseShiftSummary(get().order.map((id) => get().cells[id]!), model)),
+    }),
+  );
 }
 
 /** The reviewer's threshold when set, else the active model's. */

@@ -5,7 +5,7 @@
  */
 import { appendAudit, canSign, isLocked, newCase, sign, unlock, type AuditEntry, type CaseRecord, type SignCheck } from '../core/case.ts';
 import { buildCaseArchive, bytesToBase64, base64ToBytes, parseCaseArchive, type ArchivedImage } from '../core/caseArchive.ts';
-import { viewCell, type Cell } from '../core/cell.ts';
+import { cellClasses, classesKey, viewCell, type Cell } from '../core/cell.ts';
 import type { UserClass } from '../core/cellTypes.ts';
 import { record, redo, undo, type Reclassification } from '../core/history.ts';
 import { deleteCaseRecord, getCase, listCases, saveCase } from '../storage/cases.ts';
@@ -25,8 +25,16 @@ async function persistCase(c: CaseRecord): Promise<void> {
 }
 
 export async function recordCaseEvent(entry: Omit<AuditEntry, 'at' | 'who'>): Promise<void> {
-  const c = get().activeCase;
-  if (c) await persistCase(appendAudit(c, { at: nowIso(), who: who(), ...entry }));
+  await recordCaseEvents([entry]);
+}
+
+/** Several audit entries, one write. */
+export async function recordCaseEvents(entries: readonly Omit<AuditEntry, 'at' | 'who'>[]): Promise<void> {
+  let c = get().activeCase;
+  if (!c || entries.length === 0) return;
+  const at = nowIso();
+  for (const e of entries) c = appendAudit(c, { at, who: who(), ...e });
+  await persistCase(c);
 }
 
 export async function openInitialCase(): Promise<void> {
@@ -51,7 +59,7 @@ export async function openInitialCase(): Promise<void> {
 export async function openCase(id: string): Promise<void> {
   const c = id === get().activeCase?.id ? get().activeCase : await getCase(id);
   if (!c) return;
-  set({ activeCase: c, history: { past: [], future: [] }, caseError: null });
+  set({ activeCase: c, history: { past: [], future: [] }, caseError: null, addReport: null, detailOpen: false, pageClass: null, toast: null });
   await db.saveMeta('activeCaseId', id).catch(() => {});
   await showCaseCells(id);
 }
@@ -74,26 +82,25 @@ export async function deleteCase(id: string): Promise<void> {
   }
 }
 
-type EditableField = 'sampleId' | 'date' | 'operator' | 'notes' | 'target' | 'wbcCount';
+type EditableField = 'sampleId' | 'date' | 'operator' | 'notes' | 'target' | 'wbcCount' | 'rbcMorphology' | 'plateletMorphology';
 
 export async function updateCaseField<K extends EditableField>(field: K, value: CaseRecord[K]): Promise<void> {
   const c = get().activeCase;
-  if (!c || c[field] === value) return;
+  if (!c || c[field] === value || ((field === 'rbcMorphology' || field === 'plateletMorphology') && (c[field] ?? '') === value)) return;
   if (isLocked(c)) {
     set({ caseError: 'This case is signed and locked: unlock it (with a reason) to change it.' });
     return;
   }
   const edited = appendAudit({ ...c, [field]: value }, {
     at: nowIso(), who: field === 'operator' ? String(value || c.operator || 'unnamed user') : who(), action: 'edit',
-    detail: field, from: c[field] === null ? null : String(c[field]), to: value === null ? null : String(value),
+    detail: field, from: c[field] === null || c[field] === undefined ? null : String(c[field]), to: value === null ? null : String(value),
   });
   await persistCase(edited);
 }
 
 /** The class each cell shows now (reviewer's class, prediction, or Unidentified). */
 export function currentClassName(cell: Cell): string | null {
-  const classes = cell.modelId ? get().modelClasses[cell.modelId] : undefined;
-  return viewCell(cell, classes, effectiveThreshold()).className;
+  return viewCell(cell, cellClasses(cell, get().modelClasses), effectiveThreshold()).className;
 }
 
 async function applyReclassification(r: Reclassification, detail?: string): Promise<void> {
@@ -116,12 +123,15 @@ async function applyReclassification(r: Reclassification, detail?: string): Prom
   }
 }
 
-/** Assigns a class (null = back to the model's prediction) to cells; refused while the case is signed. */
-export async function reclassify(ids: readonly string[], to: string | null): Promise<void> {
+/**
+ * Assigns a class (null = back to the model's prediction) to cells; refused while the case is signed.
+ * Resolves to the number of cells changed.
+ */
+export async function reclassify(ids: readonly string[], to: string | null): Promise<number> {
   const c = get().activeCase;
   if (!c || isLocked(c)) {
     set({ caseError: 'This case is signed and locked: unlock it (with a reason) to reclassify cells.' });
-    return;
+    return 0;
   }
   const cells = get().cells;
   const r: Reclassification = {
@@ -132,9 +142,10 @@ export async function reclassify(ids: readonly string[], to: string | null): Pro
       return [{ cellId: id, from: cell.userClass, to }];
     }),
   };
-  if (r.changes.length === 0) return;
+  if (r.changes.length === 0) return 0;
   set({ history: record(get().history, r), caseError: null });
   await applyReclassification(r);
+  return r.changes.length;
 }
 
 export async function undoReclassify(): Promise<void> {
@@ -156,7 +167,9 @@ export async function redoReclassify(): Promise<void> {
 export function signCheck(signer: string): SignCheck {
   const c = get().activeCase;
   if (!c) return { ok: false, reasons: ['No case is open.'] };
-  const cells = get().order.map((id) => get().cells[id]!).map((cell) => ({ status: cell.status, className: currentClassName(cell) }));
+  const cells = get()
+    .order.map((id) => get().cells[id]!)
+    .map((cell) => ({ status: cell.status, className: currentClassName(cell), shiftFlagged: cell.shift?.flagged === true, reviewed: cell.userClass !== null }));
   return canSign(c, cells, signer);
 }
 
@@ -210,7 +223,7 @@ export async function exportCaseArchive(): Promise<string> {
     const blob = await getCellImage(cell.id);
     if (blob) images[cell.id] = { type: blob.type || 'application/octet-stream', base64: bytesToBase64(new Uint8Array(await blob.arrayBuffer())) };
   }
-  const used = new Set(cells.map((x) => x.modelId).filter((x): x is string => Boolean(x)));
+  const used = new Set(cells.flatMap((x) => (x.modelId ? [classesKey(x.modelId, x.head)] : [])));
   const modelClasses = Object.fromEntries(Object.entries(get().modelClasses).filter(([id]) => used.has(id)));
   return JSON.stringify(buildCaseArchive(c, cells, images, modelClasses, resultsJson()));
 }

@@ -11,6 +11,7 @@ import { MODEL_ORIGINS } from '../security/modelOrigins.ts';
 import { deleteBundle, getBundle, listBundles, readBundleFiles, saveBundle } from '../storage/bundles.ts';
 import * as db from '../storage/db.ts';
 import { loadModel } from './actions.ts';
+import { reapplyActiveHead } from './headActions.ts';
 import { useApp } from './index.ts';
 
 const set = useApp.setState;
@@ -41,7 +42,10 @@ export async function activate(ref: ActiveModelRef): Promise<boolean> {
     return false;
   }
   const ok = await loadModel(source);
-  if (ok) await db.saveMeta(ACTIVE_KEY, ref).catch(() => {});
+  if (ok) {
+    await db.saveMeta(ACTIVE_KEY, ref).catch(() => {});
+    await reapplyActiveHead();
+  }
   return ok;
 }
 
@@ -49,7 +53,10 @@ export async function activate(ref: ActiveModelRef): Promise<boolean> {
 export async function activateInitial(search: string): Promise<void> {
   await refreshInstalled();
   const params = new URLSearchParams(search);
-  const modelUrl = params.get('model');
+  const modelParam = params.get('model');
+  // A lab's link may be relative to the app (?model=models/ward3/manifest.json).
+  const modelUrl = modelParam ? resolveModelUrl(modelParam) : null;
+  if (modelParam && !modelUrl) set({ importError: `The link's model address "${modelParam}" is not a valid URL. The built-in model was loaded instead.` });
   if (modelUrl) {
     const known = get().installed.find((b) => b.sourceUrl === modelUrl);
     if (known && (await activate({ kind: 'imported', id: known.id }))) return;
@@ -61,6 +68,14 @@ export async function activateInitial(search: string): Promise<void> {
   if (remembered && (await activate(remembered))) return;
   if (get().model) return; // a failed ?model= import leaves whatever loaded before
   await activate({ kind: 'builtin', id: DEFAULT_MODEL_ID });
+}
+
+function resolveModelUrl(value: string): string | null {
+  try {
+    return new URL(value, self.location.href).href;
+  } catch {
+    return null;
+  }
 }
 
 export async function importBundle(offer: BundleOffer): Promise<boolean> {

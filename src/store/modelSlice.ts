@@ -17,6 +17,8 @@ export interface ModelSlice {
   importing: { progress: LoadProgress | null } | null;
   importError: string | null;
   importMessage: string | null;
+  /** The Models panel is open (actions elsewhere, e.g. "Retrain the lab head", open it to show their result). */
+  modelsPanelOpen: boolean;
 }
 
 export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = () => ({
@@ -29,4 +31,5 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = () =
   importing: null,
   importError: null,
   importMessage: null,
+  modelsPanelOpen: false,
 });

@@ -1,5 +1,5 @@
 import { useMemo, useRef } from 'react';
-import { viewCell, type Cell, type CellView } from '../core/cell.ts';
+import { cellClasses, viewCell, type Cell, type CellView } from '../core/cell.ts';
 import { useApp } from '../store/index.ts';
 
 export interface CellWithView {
@@ -28,7 +28,7 @@ export function useCellViews(): CellWithView[] {
       if (!cell) return [];
       let entry = byCell.get(cell);
       if (!entry) {
-        entry = { cell, view: viewCell(cell, cell.modelId ? modelClasses[cell.modelId] : undefined, threshold) };
+        entry = { cell, view: viewCell(cell, cellClasses(cell, modelClasses), threshold) };
         byCell.set(cell, entry);
       }
       return [entry];

@@ -11,7 +11,7 @@
  */
 import { basename } from 'node:path';
 import { applyHead, UNIDENTIFIED } from '../../src/core/head.ts';
-import { knnNeighbors, knnVote } from '../../src/core/knn.ts';
+import { knnNeighbors, knnVote } from '../../src/core/training/knn.ts';
 import type { BundleManifest } from '../../src/core/manifest.ts';
 import { classificationReport, formatReport, type ClassificationReport } from '../../src/core/metrics.ts';
 import {

@@ -1,24 +1,17 @@
 /**
  * Shared Node-side code for the CLI tools (embed, train-head, evaluate): argument parsing, dataset
- * listing, image decoding (sharp), bundle loading (manifest validation, sha256 check,
- * onnxruntime-node session), batched embedding with a progress bar, and the embeddings file format.
- *
- * Embeddings file (".emb", little-endian), readable from Python with
- * tools/fixtures/read_embeddings.py:
- *
- *   offset 0   8 bytes   magic, ASCII "DBEMBED1"
- *   offset 8   uint32    H = byte length of the JSON header (padded with spaces so that 12 + H is
- *                         a multiple of 8)
- *   offset 12  H bytes   UTF-8 JSON header (EmbeddingHeader below: n, d, classes, files, bundle…)
- *   then       n*d float32  embeddings, row-major (sample i = floats [i*d, (i+1)*d))
- *   then       n int32      labels, index into header.classes
+ * listing (the app's labelled-folder rules, src/core/training/labelledFolder.ts), image decoding
+ * (the app's sniffing and size limits, then sharp, or tools/cli/bmp.ts for BMP), bundle loading
+ * (manifest validation, sha256 check, onnxruntime-node session), batched embedding with a progress
+ * bar, and the embeddings file (format: src/core/training/embeddingsFile.ts, shared with the app).
  */
 import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { basename, extname, join, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { parseHeadJson, type LinearHead } from '../../src/core/head.ts';
+import { checkDimensions, sniffImage } from '../../src/core/imageSniff.ts';
 import {
   outputName,
   pickVariant,
@@ -29,6 +22,17 @@ import {
   type Precision,
 } from '../../src/core/manifest.ts';
 import { preprocess, type PreprocessSpec, type RasterImage } from '../../src/core/preprocess.ts';
+import {
+  decodeEmbeddingsFile,
+  encodeEmbeddingsFile,
+  EmbeddingsFileError,
+  type EmbeddingHeader,
+  type EmbeddingsFile,
+} from '../../src/core/training/embeddingsFile.ts';
+import { IMAGE_EXTENSIONS, isHiddenPath, listLabelledFolder, type SkippedFile } from '../../src/core/training/labelledFolder.ts';
+import { decodeBmp } from './bmp.ts';
+
+export { EMBEDDINGS_MAGIC, type EmbeddingHeader, type EmbeddingsFile } from '../../src/core/training/embeddingsFile.ts';
 
 // ---------------------------------------------------------------------------------------------
 // CLI helpers
@@ -149,8 +153,6 @@ export class Progress {
 // ---------------------------------------------------------------------------------------------
 // dataset listing
 
-export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.gif']);
-
 export interface DatasetItem {
   /** path relative to the dataset folder, e.g. "basophil/BA_1.jpg" */
   file: string;
@@ -162,46 +164,75 @@ export interface Dataset {
   root: string;
   classes: string[];
   items: DatasetItem[];
+  /** files that are not images the app reads, with the reason */
+  skipped: SkippedFile[];
+  /** how the folder was read (nesting, hidden files…), as the app says it */
+  messages: string[];
 }
 
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+function addTo(m: Map<string, string[]>, key: string, value: string): void {
+  const list = m.get(key);
+  if (list) list.push(value);
+  else m.set(key, [value]);
+}
+
+/** Every file under `dir`, as paths relative to it ('/'-separated), hidden folders not entered. */
+function walk(dir: string, prefix = ''): { path: string; size: number }[] {
+  const out: { path: string; size: number }[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    const st = e.isSymbolicLink() ? statSync(join(dir, e.name), { throwIfNoEntry: false }) : e; // follow links
+    if (st?.isDirectory()) {
+      if (!isHiddenPath([e.name])) out.push(...walk(join(dir, e.name), rel));
+      else out.push({ path: `${rel}/.`, size: 0 }); // counted as hidden
+    } else if (st?.isFile()) {
+      out.push({ path: rel, size: statSync(join(dir, e.name)).size });
+    }
+  }
+  return out;
+}
+
 /**
- * List a labelled image folder. Either `<root>/<class>/<image>` (class = folder name) or, when the
- * root has no sub-folders, flat `<root>/<class>__<name>.<ext>` files (like e2e/fixtures/pbc).
+ * List a labelled image folder with the app's rules (one sub-folder per class, deeper folders read
+ * as their top folder's class, hidden files skipped, non-images listed). When the folder has no
+ * sub-folders, flat `<root>/<class>__<name>.<ext>` files are read instead (like e2e/fixtures/pbc).
  * Classes and files are sorted by name. `limit` keeps at most that many images in total, taken
  * round-robin across classes so that every class is represented.
  */
 export function listDataset(root: string, limit?: number): Dataset {
   const abs = resolve(root);
   if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new CliError(`data folder not found: ${root}`);
-  const entries = readdirSync(abs, { withFileTypes: true });
-  const isImage = (n: string) => IMAGE_EXTENSIONS.has(extname(n).toLowerCase()) && !n.startsWith('.');
+  const entries = walk(abs);
   const perClass = new Map<string, string[]>();
-  const dirs = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
-  if (dirs.length > 0) {
-    for (const d of dirs.sort(byName)) {
-      const files = readdirSync(join(abs, d), { withFileTypes: true })
-        .filter((e) => e.isFile() && isImage(e.name))
-        .map((e) => `${d}/${e.name}`)
-        .sort(byName);
-      if (files.length > 0) perClass.set(d, files);
-    }
-  } else {
-    for (const e of entries) {
-      if (!e.isFile() || !isImage(e.name)) continue;
-      const i = e.name.indexOf('__');
-      if (i <= 0) continue;
-      const cls = e.name.slice(0, i);
-      const list = perClass.get(cls) ?? [];
-      list.push(e.name);
-      perClass.set(cls, list);
-    }
+  let skipped: SkippedFile[] = [];
+  let messages: string[] = [];
+  const flat = entries.every((e) => !e.path.includes('/'));
+  if (flat) {
+    entries.forEach((e, index) => {
+      const name = e.path;
+      const ext = name.slice(name.lastIndexOf('.') + 1).toLowerCase();
+      const i = name.indexOf('__');
+      if (isHiddenPath([name])) return;
+      if (!IMAGE_EXTENSIONS.has(ext) || i <= 0) {
+        skipped.push({ index, path: name, reason: 'not-an-image', message: i <= 0 ? 'Not named <class>__<name> in a folder without class sub-folders.' : `Not an image file (.${ext}).` });
+        return;
+      }
+      const cls = name.slice(0, i);
+      addTo(perClass, cls, name);
+    });
     for (const list of perClass.values()) list.sort(byName);
+  } else {
+    const listing = listLabelledFolder(entries);
+    for (const f of listing.files) addTo(perClass, f.className, f.path);
+    skipped = listing.skipped;
+    messages = listing.messages;
   }
   const classes = [...perClass.keys()].sort(byName);
   if (classes.length === 0) {
-    throw new CliError(`no images found in ${root} (expected <class>/<image> folders or <class>__<name> files)`);
+    const why = skipped.length ? `; skipped: ${skipped.slice(0, 5).map((s) => `${s.path} (${s.message})`).join('; ')}${skipped.length > 5 ? ` and ${skipped.length - 5} more` : ''}` : '';
+    throw new CliError(`no images found in ${root} (expected <class>/<image> folders or <class>__<name> files)${why}`);
   }
   const lists = classes.map((c) => perClass.get(c)!);
   const items: DatasetItem[] = [];
@@ -220,7 +251,7 @@ export function listDataset(root: string, limit?: number): Dataset {
   } else {
     lists.forEach((files, c) => files.forEach((f) => items.push({ file: f, path: join(abs, f), label: c })));
   }
-  return { root: abs, classes, items };
+  return { root: abs, classes, items, skipped, messages };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -249,7 +280,28 @@ async function decodeCmykLikePil(path: string | Buffer): Promise<RasterImage> {
   return { width: info.width, height: info.height, channels: 3, data: out };
 }
 
+/**
+ * Decode what the app decodes, refusing what it refuses with the app's messages: the file is sniffed
+ * first (src/core/imageSniff.ts: empty, not an image, TIFF/HEIC/SVG, truncated, too large or small).
+ */
 export async function decodeImage(path: string | Buffer): Promise<RasterImage> {
+  const bytes = typeof path === 'string' ? readFileSync(path) : path;
+  const sniff = sniffImage(bytes, bytes.length);
+  if (!sniff.ok) throw new Error(sniff.message);
+  if (sniff.width !== undefined && sniff.height !== undefined) {
+    const dims = checkDimensions(sniff.width, sniff.height);
+    if (dims) throw new Error(dims.message);
+  }
+  if (sniff.format === 'bmp') return decodeBmp(bytes);
+  const img = await decodeWithSharp(bytes).catch((e: unknown) => {
+    throw new Error(`Corrupt ${sniff.format.toUpperCase()}: ${(e as Error).message}`);
+  });
+  const dims = checkDimensions(img.width, img.height);
+  if (dims) throw new Error(dims.message);
+  return img;
+}
+
+async function decodeWithSharp(path: Buffer): Promise<RasterImage> {
   if ((await sharp(path).metadata()).space === 'cmyk') return decodeCmykLikePil(path);
   const { data, info } = await sharp(path, { failOn: 'error' })
     .rotate()
@@ -428,71 +480,19 @@ export async function embedFiles(
 }
 
 // ---------------------------------------------------------------------------------------------
-// embeddings file
-
-export const EMBEDDINGS_MAGIC = 'DBEMBED1';
-
-export interface EmbeddingHeader {
-  format: 'dinobloom-embeddings';
-  version: 1;
-  n: number;
-  d: number;
-  dtype: 'float32';
-  labelDtype: 'int32';
-  classes: string[];
-  /** per sample, relative to the data folder */
-  files: string[];
-  bundleId: string;
-  bundleVersion: string;
-  precision: Precision;
-  encoderFile: string;
-  encoderSha256: string;
-  inputSize: number;
-  /** the data folder as given on the command line */
-  data: string;
-  createdAt: string;
-}
-
-export interface EmbeddingsFile {
-  header: EmbeddingHeader;
-  embeddings: Float32Array;
-  labels: Int32Array;
-}
+// embeddings file (the format lives in src/core/training/embeddingsFile.ts)
 
 export function encodeEmbeddings(f: EmbeddingsFile): Uint8Array {
-  const { header, embeddings, labels } = f;
-  if (embeddings.length !== header.n * header.d) throw new Error(`embeddings have ${embeddings.length} values, expected ${header.n}×${header.d}`);
-  if (labels.length !== header.n || header.files.length !== header.n) throw new Error('labels/files do not match n');
-  let json = Buffer.from(JSON.stringify(header), 'utf8');
-  const pad = (8 - ((12 + json.length) % 8)) % 8;
-  if (pad) json = Buffer.concat([json, Buffer.alloc(pad, 0x20)]);
-  const total = 12 + json.length + embeddings.length * 4 + labels.length * 4;
-  const buf = Buffer.alloc(total);
-  buf.write(EMBEDDINGS_MAGIC, 0, 'ascii');
-  buf.writeUInt32LE(json.length, 8);
-  json.copy(buf, 12);
-  let o = 12 + json.length;
-  for (let i = 0; i < embeddings.length; i++, o += 4) buf.writeFloatLE(embeddings[i]!, o);
-  for (let i = 0; i < labels.length; i++, o += 4) buf.writeInt32LE(labels[i]!, o);
-  return buf;
+  return encodeEmbeddingsFile(f);
 }
 
-export function decodeEmbeddings(buf: Buffer, name = 'embeddings file'): EmbeddingsFile {
-  if (buf.length < 12 || buf.toString('ascii', 0, 8) !== EMBEDDINGS_MAGIC) {
-    throw new CliError(`${name} is not a DinoBloom embeddings file (magic ${EMBEDDINGS_MAGIC} missing)`);
+export function decodeEmbeddings(buf: Uint8Array, name = 'embeddings file'): EmbeddingsFile {
+  try {
+    return decodeEmbeddingsFile(buf, name);
+  } catch (e) {
+    if (e instanceof EmbeddingsFileError) throw new CliError(e.message);
+    throw e;
   }
-  const h = buf.readUInt32LE(8);
-  const header = JSON.parse(buf.toString('utf8', 12, 12 + h)) as EmbeddingHeader;
-  if (header.format !== 'dinobloom-embeddings' || header.version !== 1) throw new CliError(`${name}: unsupported format ${header.format} v${header.version}`);
-  const { n, d } = header;
-  const o = 12 + h;
-  if (buf.length !== o + n * d * 4 + n * 4) throw new CliError(`${name} is truncated or corrupt (size ${buf.length}, expected ${o + n * d * 4 + n * 4})`);
-  const embeddings = new Float32Array(n * d);
-  for (let i = 0; i < n * d; i++) embeddings[i] = buf.readFloatLE(o + i * 4);
-  const labels = new Int32Array(n);
-  const lo = o + n * d * 4;
-  for (let i = 0; i < n; i++) labels[i] = buf.readInt32LE(lo + i * 4);
-  return { header, embeddings, labels };
 }
 
 export function readEmbeddings(path: string): EmbeddingsFile {
@@ -511,13 +511,24 @@ export function writeEmbeddings(path: string, f: EmbeddingsFile): void {
 export async function embedDataset(
   enc: LoadedEncoder,
   dataDir: string,
-  opts: { batch?: number; limit?: number; label?: string; quiet?: boolean } = {},
+  opts: { batch?: number; limit?: number; label?: string; quiet?: boolean; decode?: (path: string) => Promise<RasterImage> } = {},
 ): Promise<EmbeddingsFile> {
   const ds = listDataset(dataDir, opts.limit);
+  for (const m of ds.messages) process.stderr.write(`note: ${m}\n`);
+  for (const f of ds.skipped) process.stderr.write(`warning: skipped ${f.path}: ${f.message}\n`);
   const progress = opts.quiet ? undefined : new Progress(ds.items.length, opts.label ?? 'embedding');
-  const res = await embedFiles(enc, ds.items, { batch: opts.batch, progress });
+  const res = await embedFiles(enc, ds.items, { batch: opts.batch, progress, decode: opts.decode });
   for (const f of res.failures) process.stderr.write(`warning: skipped ${f.file}: ${f.error}\n`);
+  if (res.kept.length === 0) {
+    const all = [...ds.skipped.map((s) => `${s.path}: ${s.message}`), ...res.failures.map((f) => `${f.file}: ${f.error}`)];
+    throw new CliError(
+      `no usable image in ${dataDir}: all ${all.length} file${all.length === 1 ? '' : 's'} skipped:\n  ${all.slice(0, 20).join('\n  ')}` +
+        (all.length > 20 ? `\n  … and ${all.length - 20} more` : ''),
+    );
+  }
   const items = res.kept.map((i) => ds.items[i]!);
+  const lost = ds.classes.filter((_, c) => !items.some((it) => it.label === c));
+  if (lost.length) process.stderr.write(`warning: no usable image left for ${lost.join(', ')}\n`);
   return {
     header: {
       format: 'dinobloom-embeddings',
@@ -540,6 +551,22 @@ export async function embedDataset(
     embeddings: res.embeddings,
     labels: Int32Array.from(items, (it) => it.label),
   };
+}
+
+/**
+ * Write an updated manifest object to <dir>/manifest.json: validated before writing, re-read and
+ * validated after, and `original` (the file's text before) restored if what is on disk is invalid.
+ */
+export function writeManifestChecked(dir: string, original: string, updated: Record<string, unknown>): void {
+  const check = validateManifest(updated);
+  if (!check.ok) throw new CliError(`updated manifest would be invalid:\n  ${check.errors.join('\n  ')}`);
+  const manifestPath = join(dir, 'manifest.json');
+  writeFileAtomic(manifestPath, `${JSON.stringify(updated, null, 2)}\n`);
+  const reread = validateManifest(JSON.parse(readFileSync(manifestPath, 'utf8')));
+  if (!reread.ok) {
+    writeFileAtomic(manifestPath, original);
+    throw new CliError(`manifest invalid after writing (restored the original):\n  ${reread.errors.join('\n  ')}`);
+  }
 }
 
 /** Relative path for messages. */

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyHead } from '../../src/core/head.ts';
-import { trainLogisticRegression } from '../../src/core/logreg.ts';
+import { trainLogisticRegression } from '../../src/core/training/logreg.ts';
 import { preprocess, type RasterImage } from '../../src/core/preprocess.ts';
 import { decodeImage, listDataset, loadEncoder, runEncoder, writeEmbeddings, type EmbeddingsFile } from './lib.ts';
 

@@ -1,10 +1,17 @@
+import { targetText } from '../../core/case.ts';
+import { conventionalOrder, labLabel } from '../../core/labLabels.ts';
 import type { WbcDifferential } from '../../core/wbcDifferential.ts';
 
 const fmt = (v: number | null, d = 1): string => (v === null ? '—' : v.toFixed(d));
 
-/** White-cell differential (percentages over white cells only), other cells per 100 WBC, progress to target. */
+/**
+ * White-cell differential (percentages over white cells only) in the conventional order (neutrophil,
+ * lymphocyte, monocyte, eosinophil, basophil, then the rest), classes as labs write them (IG, NRBC),
+ * other cells per 100 WBC, progress to the target (and how far past it, when counting went on).
+ */
 export function DifferentialTable({ diff, compact = false }: { diff: WbcDifferential; compact?: boolean }) {
   const showAbs = diff.wbcCount !== null;
+  const rows = conventionalOrder(diff.rows, (r) => r.className);
   // The printed copy (compact) carries no test ids, so tests address the on-screen table only.
   const tid = (id: string): string | undefined => (compact ? undefined : id);
   return (
@@ -14,7 +21,7 @@ export function DifferentialTable({ diff, compact = false }: { diff: WbcDifferen
         <div className="target">
           <progress max={diff.target} value={Math.min(diff.wbcTotal, diff.target)} aria-label="White cells counted towards the target" />
           <span data-testid={tid("target-progress")}>
-            {diff.wbcTotal} / {diff.target} white cells{diff.targetReached ? ' — target reached' : ''}
+            {targetText(diff.wbcTotal, diff.target)}
           </span>
         </div>
       )}
@@ -28,16 +35,16 @@ export function DifferentialTable({ diff, compact = false }: { diff: WbcDifferen
           </tr>
         </thead>
         <tbody>
-          {diff.rows.flatMap((r) => [
+          {rows.flatMap((r) => [
             <tr key={r.className} data-class={r.className}>
-              <th scope="row">{r.className}</th>
+              <th scope="row">{labLabel(r.className)}</th>
               <td>{r.count}</td>
               <td>{r.percentRounded.toFixed(1)}</td>
               {showAbs && <td>{fmt(r.absolute, 2)}</td>}
             </tr>,
             ...r.members.map((m) => (
               <tr key={`${r.className}/${m.className}`} className="member" data-class={m.className}>
-                <th scope="row">  {m.className}</th>
+                <th scope="row">{labLabel(m.className)}</th>
                 <td>{m.count}</td>
                 <td>{m.percent.toFixed(1)}</td>
                 {showAbs && <td>{fmt(m.absolute, 2)}</td>}
@@ -66,7 +73,7 @@ export function DifferentialTable({ diff, compact = false }: { diff: WbcDifferen
           <tbody>
             {diff.per100.map((r) => (
               <tr key={r.className} data-class={r.className}>
-                <th scope="row">{r.className}</th>
+                <th scope="row">{labLabel(r.className)}</th>
                 <td>{r.count}</td>
                 <td>{fmt(r.per100Wbc)}</td>
               </tr>

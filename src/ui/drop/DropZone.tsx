@@ -1,13 +1,12 @@
 import { useEffect, useRef, useState } from 'react';
 import { addFiles } from '../../store/actions.ts';
 import { FilePickerButton } from '../FilePickerButton.tsx';
-import { collectDropped, fromClipboard, fromFileList } from './collectFiles.ts';
+import { collectDroppedWithSkipped, fromClipboard, fromFileList } from './collectFiles.ts';
 
-/** Page-wide drop target + paste handler + the "Add cell images" file input (and a folder input). */
-export function DropZone() {
+/** Page-wide drop target and paste handler (mounted once, whatever the layout shows). */
+export function usePageDrop(): boolean {
   const [over, setOver] = useState(false);
   const depth = useRef(0);
-
   useEffect(() => {
     const onDragEnter = (e: DragEvent): void => {
       if (!e.dataTransfer?.types.includes('Files')) return;
@@ -26,7 +25,7 @@ export function DropZone() {
       e.preventDefault();
       depth.current = 0;
       setOver(false);
-      void collectDropped(e.dataTransfer).then(addFiles);
+      void collectDroppedWithSkipped(e.dataTransfer).then(({ files, skipped }) => addFiles(files, { skipped }));
     };
     const onPaste = (e: ClipboardEvent): void => {
       const files = fromClipboard(e.clipboardData);
@@ -48,17 +47,28 @@ export function DropZone() {
       window.removeEventListener('paste', onPaste);
     };
   }, []);
+  return over;
+}
 
+/** The "Add cell images" file input (the one the contract names) and the folder input. */
+export function AddCellButtons({ compact = false }: { compact?: boolean }) {
   return (
-    <section className={`dropzone${over ? ' dropzone--over' : ''}`} aria-label="Add images">
+    <span className={`add-buttons${compact ? ' add-buttons--compact' : ''}`}>
+      <FilePickerButton label="Add cell images" multiple accept="image/*" onFiles={(f) => void addFiles(fromFileList(f))} />
+      <FilePickerButton label="Add a folder" folder secondary onFiles={(f) => void addFiles(fromFileList(f))} />
+    </span>
+  );
+}
+
+/** The big drop target of the first visit. */
+export function DropZone({ over }: { over: boolean }) {
+  return (
+    <div className={`dropzone${over ? ' dropzone--over' : ''}`}>
       <p>
-        <strong>Drop single-cell crops or whole folders anywhere on this page</strong>, paste an image, or choose files.
-        Images never leave this computer.
+        <strong>Drop single-cell crops or whole folders anywhere on this page</strong>, paste an image, or choose files. Images never leave this
+        computer.
       </p>
-      <div className="dropzone__inputs">
-        <FilePickerButton label="Add cell images" multiple accept="image/*" onFiles={(f) => void addFiles(fromFileList(f))} />
-        <FilePickerButton label="Add a folder" folder secondary onFiles={(f) => void addFiles(fromFileList(f))} />
-      </div>
-    </section>
+      <AddCellButtons />
+    </div>
   );
 }

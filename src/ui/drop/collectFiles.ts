@@ -1,7 +1,16 @@
-/** Turn a drop (files and whole folders) or a paste into a flat list of files with relative paths. */
+/**
+ * Turn a drop (files and whole folders) or a paste into a flat list of files with relative paths.
+ * Hidden and system entries are not walked into but named in `skipped`, so the add report can
+ * account for every file the user gave (addFiles skips ignored files passed to it, too).
+ */
+import { isIgnoredName } from '../../core/fileFilter.ts';
 import type { DroppedFile } from '../../store/actions.ts';
 
-const IGNORED = /^(\.|thumbs\.db$|desktop\.ini$)/i;
+export interface CollectedFiles {
+  files: DroppedFile[];
+  /** paths of hidden/system files and folders that were left out */
+  skipped: string[];
+}
 
 function readAllEntries(dir: FileSystemDirectoryEntry): Promise<FileSystemEntry[]> {
   const reader = dir.createReader();
@@ -20,36 +29,50 @@ function readAllEntries(dir: FileSystemDirectoryEntry): Promise<FileSystemEntry[
   });
 }
 
-async function walk(entry: FileSystemEntry, out: DroppedFile[]): Promise<void> {
-  if (IGNORED.test(entry.name)) return;
+async function walk(entry: FileSystemEntry, out: CollectedFiles): Promise<void> {
+  const path = entry.fullPath.replace(/^\//, '');
+  if (isIgnoredName(entry.name)) {
+    out.skipped.push(path || entry.name);
+    return;
+  }
   if (entry.isFile) {
     const file = await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, reject));
-    out.push({ file, path: entry.fullPath.replace(/^\//, '') });
+    out.files.push({ file, path });
   } else if (entry.isDirectory) {
     for (const child of await readAllEntries(entry as FileSystemDirectoryEntry)) await walk(child, out);
   }
 }
 
-/** Must be called synchronously inside the drop handler: DataTransfer items expire after it returns. */
+/** The dropped files only (hidden/system ones left out). Call synchronously inside the drop handler. */
 export function collectDropped(dt: DataTransfer): Promise<DroppedFile[]> {
+  return collectDroppedWithSkipped(dt).then((c) => c.files);
+}
+
+/**
+ * The dropped files and the hidden/system entries left out. Must be called synchronously inside the
+ * drop handler: DataTransfer items expire after it returns.
+ */
+export function collectDroppedWithSkipped(dt: DataTransfer): Promise<CollectedFiles> {
   const entries = [...dt.items]
     .filter((i) => i.kind === 'file')
     .map((i) => i.webkitGetAsEntry?.() ?? null);
   const files = [...dt.files];
   return (async () => {
     if (entries.length > 0 && entries.every((e) => e !== null)) {
-      const out: DroppedFile[] = [];
+      const out: CollectedFiles = { files: [], skipped: [] };
       for (const e of entries) await walk(e!, out);
       return out;
     }
-    return files.filter((f) => !IGNORED.test(f.name)).map((file) => ({ file, path: file.name }));
+    return {
+      files: files.filter((f) => !isIgnoredName(f.name)).map((file) => ({ file, path: file.name })),
+      skipped: files.filter((f) => isIgnoredName(f.name)).map((f) => f.name),
+    };
   })();
 }
 
+/** A file input's files (a folder pick includes hidden files: addFiles skips and counts them). */
 export function fromFileList(list: FileList | null): DroppedFile[] {
-  return [...(list ?? [])]
-    .filter((f) => !IGNORED.test(f.name))
-    .map((file) => ({ file, path: (file as File & { webkitRelativePath?: string }).webkitRelativePath || file.name }));
+  return [...(list ?? [])].map((file) => ({ file, path: (file as File & { webkitRelativePath?: string }).webkitRelativePath || file.name }));
 }
 
 export function fromClipboard(data: DataTransfer | null): DroppedFile[] {

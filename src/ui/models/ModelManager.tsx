@@ -4,9 +4,11 @@ import { activate, importBundle, removeBundle } from '../../store/modelActions.t
 import { exportBundle } from '../../store/convertActions.ts';
 import { useApp } from '../../store/index.ts';
 import { formatBytes } from '../../storage/quota.ts';
+import { BuiltinModelFacts } from '../modelCard/BuiltinModelFacts.tsx';
 import { FilePickerButton } from '../FilePickerButton.tsx';
 import { CheckpointConvert } from '../convert/CheckpointConvert.tsx';
 import { downloadBlob } from '../convert/downloadBlob.ts';
+import { LabHeadsPanel } from '../heads/LabHeadsPanel.tsx';
 import { OfficialWeightsSteps } from './OfficialWeightsSteps.tsx';
 import { StoragePanel } from './StoragePanel.tsx';
 
@@ -30,13 +32,22 @@ export function ModelManager() {
   const importMessage = useApp((s) => s.importMessage);
   const exporting = useApp((s) => s.exporting);
   const exportError = useApp((s) => s.exportError);
+  const panelOpen = useApp((s) => s.modelsPanelOpen);
   const [url, setUrl] = useState('');
   const [confirmDelete, setConfirmDelete] = useState<string | null>(null);
   const [over, setOver] = useState(false);
   useEffect(() => setConfirmDelete(null), [installed]);
 
   return (
-    <details className="models" data-testid="model-manager">
+    <details
+      className="models"
+      data-testid="model-manager"
+      open={panelOpen}
+      onToggle={(e) => {
+        const open = (e.currentTarget as HTMLDetailsElement).open;
+        if (open !== useApp.getState().modelsPanelOpen) useApp.setState({ modelsPanelOpen: open });
+      }}
+    >
       <summary>Models</summary>
       <h3>Built in</h3>
       <ul>
@@ -47,6 +58,7 @@ export function ModelManager() {
               {m.id}
             </button>
             <span className="muted"> ({BUILTIN_NOTES[m.id]})</span>
+            <BuiltinModelFacts model={m} />
           </li>
         ))}
       </ul>
@@ -87,6 +99,7 @@ export function ModelManager() {
         </p>
       )}
       <CheckpointConvert />
+      <LabHeadsPanel />
       <h3>Import a bundle</h3>
       <div
         className={`bundle-drop${over ? ' dropzone--over' : ''}`}

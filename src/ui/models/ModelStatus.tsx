@@ -1,4 +1,5 @@
 import { useApp } from '../../store/index.ts';
+import { ModelBadge } from '../header/ModelBadge.tsx';
 
 /** What model is active, on which backend with how many threads, and whether it is only a test model. */
 export function ModelStatus() {
@@ -14,22 +15,7 @@ export function ModelStatus() {
           {progress?.total ? ` ${Math.round((100 * (progress.loaded ?? 0)) / progress.total)} %` : ''}
         </span>
       )}
-      {model && (
-        <span className="model-badge" data-testid="model-badge">
-          <strong>{model.manifest.name}</strong> v{model.manifest.version} ·{' '}
-          <span data-testid="backend">{model.choice.backend.toUpperCase()}</span>
-          {model.choice.backend === 'wasm' && (
-            <>
-              {' '}· <span data-testid="threads">{model.choice.threads}</span> thread{model.choice.threads === 1 ? '' : 's'}
-            </>
-          )}{' '}
-          · {model.precision}
-          <span className="muted" title={model.choice.reason}>
-            {' '}
-            ({model.choice.reason})
-          </span>
-        </span>
-      )}
+      {model && <ModelBadge model={model} />}
       {model?.manifest.testModel && (
         <p className="notice notice--warn" role="alert" data-testid="test-model-notice">
           This is a <strong>test model with random weights</strong>: its classes are meaningless. Load a real model before looking at results.

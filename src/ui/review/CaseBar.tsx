@@ -1,133 +1,93 @@
-import { useEffect, useState } from 'react';
-import { isLocked, type CaseRecord } from '../../core/case.ts';
-import { signCase, signCheck, unlockCase, updateCaseField } from '../../store/caseActions.ts';
+import { useLayoutEffect, useRef } from 'react';
+import { isLocked, targetText } from '../../core/case.ts';
+import { exportCsvText, resultsJson } from '../../store/actions.ts';
 import { useApp } from '../../store/index.ts';
+import { download, resultsFileName } from '../download.ts';
+import { AddCellButtons } from '../drop/DropZone.tsx';
+import { CaseDetailsFields, CaseField } from './CaseFields.tsx';
 import { CaseFiles } from './CaseFiles.tsx';
+import { SignControls, SignGate } from './SignControls.tsx';
 
-/** A text field that writes to the case when it loses focus (one audit entry per change, not per key). */
-function CaseField({ label, field, value, locked, type = 'text', multiline = false }: { label: string; field: 'sampleId' | 'date' | 'operator' | 'notes'; value: string; locked: boolean; type?: string; multiline?: boolean }) {
-  const [draft, setDraft] = useState(value);
-  useEffect(() => setDraft(value), [value]);
-  const commit = (): void => void updateCaseField(field, draft.trim());
-  const common = { value: draft, disabled: locked, onBlur: commit, 'aria-label': label };
-  return (
-    <label className={`case-field case-field--${field}`}>
-      {label}
-      {multiline ? (
-        <textarea {...common} rows={2} onChange={(e) => setDraft(e.target.value)} />
-      ) : (
-        <input {...common} type={type} onChange={(e) => setDraft(e.target.value)} onKeyDown={(e) => e.key === 'Enter' && commit()} />
-      )}
-    </label>
-  );
+/** Keeps `--bar-h` (the sticky bar's height) on the root, so sticky panels and headings sit under it. */
+function useBarHeight(ref: React.RefObject<HTMLElement | null>, sticky: boolean): void {
+  useLayoutEffect(() => {
+    const el = ref.current;
+    const root = document.documentElement;
+    root.style.setProperty('--bar-h', '0px');
+    if (!el || !sticky || typeof ResizeObserver === 'undefined') return;
+    const ro = new ResizeObserver(() => root.style.setProperty('--bar-h', `${Math.ceil(el.getBoundingClientRect().height)}px`));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, [ref, sticky]);
 }
 
-function SignControls({ c }: { c: CaseRecord }) {
-  const [signer, setSigner] = useState(c.operator);
-  const [reason, setReason] = useState('');
-  const [unlocking, setUnlocking] = useState(false);
-  useEffect(() => setSigner(c.operator), [c.operator]);
-  // Re-evaluated on every render: the store changes whenever a cell does.
-  useApp((s) => s.cells);
-  const check = signCheck(signer);
-  if (isLocked(c)) {
-    return (
-      <div className="sign">
-        <p className="signed" data-testid="signed-badge">
-          Signed by <strong>{c.signedBy}</strong> on {c.signedAt ? new Date(c.signedAt).toLocaleString() : ''} — locked
-        </p>
-        {!unlocking ? (
-          <button type="button" onClick={() => setUnlocking(true)}>
-            Unlock…
-          </button>
-        ) : (
-          <form
-            onSubmit={(e) => {
-              e.preventDefault();
-              void unlockCase(reason).then((ok) => ok && (setUnlocking(false), setReason('')));
-            }}
-          >
-            <label>
-              Reason for unlocking (kept in the audit trail)
-              <input value={reason} onChange={(e) => setReason(e.target.value)} required />
-            </label>
-            <button type="submit" disabled={!reason.trim()}>
-              Unlock case
-            </button>
-            <button type="button" onClick={() => setUnlocking(false)}>
-              Cancel
-            </button>
-          </form>
-        )}
-      </div>
-    );
-  }
-  return (
-    <form
-      className="sign"
-      onSubmit={(e) => {
-        e.preventDefault();
-        void signCase(signer);
-      }}
-    >
-      <label>
-        Signed by
-        <input value={signer} onChange={(e) => setSigner(e.target.value)} placeholder="name" />
-      </label>
-      <button type="submit" disabled={!check.ok} aria-describedby="sign-gate">
-        Sign case
-      </button>
-      {!check.ok && (
-        <ul id="sign-gate" className="gate" data-testid="sign-gate">
-          {check.reasons.map((r) => (
-            <li key={r}>{r}</li>
-          ))}
-        </ul>
-      )}
-    </form>
-  );
+/** The count against the target, short enough for the bar: "87 / 100 WBC", "112 / 100 WBC — 12 past target". */
+function barTargetText(wbcTotal: number, target: number): string {
+  const base = `${wbcTotal} / ${target} WBC`;
+  if (wbcTotal === target) return `${base} — target reached`;
+  return wbcTotal > target ? `${base} — ${wbcTotal - target} past target` : base;
 }
 
-/** Sample ID, date, operator, notes, WBC target and count; sign / unlock; case files. */
-export function CaseBar() {
+/**
+ * The case bar. Once the case has cells it is one slim row that stays at the top: sample ID, count
+ * against the target, add cells, sign, print/export, and a "Case" menu with the other fields and the
+ * case files. Before that (first visit, a new case) the steps below the bar hold the sample ID,
+ * operator and the drop zone, and the bar only offers the case menu (Print/Export are disabled).
+ */
+export function CaseBar({ wbcTotal }: { wbcTotal: number }) {
   const c = useApp((s) => s.activeCase);
   const caseError = useApp((s) => s.caseError);
-  if (!c) return null;
+  const count = useApp((s) => s.order.length);
+  const ref = useRef<HTMLElement>(null);
+  useBarHeight(ref, count > 0);
+  if (!c) return <section className="casebar" aria-label="Case" ref={ref} />;
   const locked = isLocked(c);
+  const hasCells = count > 0;
   return (
-    <section className={`casebar${locked ? ' casebar--locked' : ''}`} aria-label="Case">
-      <div className="casebar__fields">
-        <CaseField label="Sample ID" field="sampleId" value={c.sampleId} locked={locked} />
-        <CaseField label="Date" field="date" value={c.date} locked={locked} type="date" />
-        <CaseField label="Operator" field="operator" value={c.operator} locked={locked} />
-        <label className="case-field">
-          Target
-          <select value={c.target} disabled={locked} onChange={(e) => void updateCaseField('target', Number(e.target.value) as 100 | 200)}>
-            <option value={100}>100 white cells</option>
-            <option value={200}>200 white cells</option>
-          </select>
-        </label>
-        <label className="case-field">
-          Analyser WBC (×10⁹/L)
-          <input
-            type="number"
-            min={0}
-            step={0.01}
-            disabled={locked}
-            defaultValue={c.wbcCount ?? ''}
-            key={`${c.id}-${c.wbcCount}`}
-            onBlur={(e) => void updateCaseField('wbcCount', e.target.value === '' ? null : Number(e.target.value))}
-          />
-        </label>
-        <CaseField label="Notes" field="notes" value={c.notes} locked={locked} multiline />
+    <section className={`casebar${locked ? ' casebar--locked' : ''}${hasCells ? ' casebar--slim' : ''}`} aria-label="Case" ref={ref}>
+      <div className="casebar__row">
+        {hasCells ? (
+          <CaseField label="Sample ID" field="sampleId" value={c.sampleId} locked={locked} />
+        ) : (
+          <span className="casebar__title">New case · {c.date}</span>
+        )}
+        {hasCells && (
+          <span className={`casebar__target${wbcTotal > c.target ? ' casebar__target--past' : ''}`} data-testid="bar-target" title={targetText(wbcTotal, c.target)}>
+            {barTargetText(wbcTotal, c.target)}
+          </span>
+        )}
+        {hasCells && !locked && <AddCellButtons compact />}
+        <SignControls c={c} wbcTotal={wbcTotal} />
+        <span className="casebar__out">
+          <button type="button" className="button--secondary" disabled={!hasCells} onClick={() => window.print()}>
+            Print report
+          </button>
+          <button type="button" className="button--secondary" disabled={!hasCells} onClick={() => download(exportCsvText(), resultsFileName(c.sampleId, 'csv'), 'text/csv')}>
+            Export CSV
+          </button>
+          <button
+            type="button"
+            className="button--secondary"
+            disabled={!hasCells}
+            onClick={() => download(JSON.stringify(resultsJson(), null, 2), resultsFileName(c.sampleId, 'json'), 'application/json')}
+          >
+            Export JSON
+          </button>
+        </span>
+        <details className="casemenu" data-testid="case-menu">
+          <summary>Case details</summary>
+          <div className="casemenu__body">
+            <CaseDetailsFields c={c} withOperator={hasCells} />
+            <CaseFiles />
+          </div>
+        </details>
       </div>
-      <SignControls c={c} />
+      <SignGate c={c} />
       {caseError && (
         <p className="notice notice--error" role="alert" data-testid="case-error">
           {caseError}
         </p>
       )}
-      <CaseFiles />
     </section>
   );
 }

@@ -1,13 +1,48 @@
 import { useState } from 'react';
 import { createCase, deleteCase, exportCaseArchive, importCaseArchive, openCase } from '../../store/caseActions.ts';
+import { clearSession } from '../../store/actions.ts';
 import { useApp } from '../../store/index.ts';
-import { download, stamp } from '../download.ts';
+import { download, fileNamePart, stamp } from '../download.ts';
 import { FilePickerButton } from '../FilePickerButton.tsx';
 
-/** Case list (search, open, delete with confirmation), new case, JSON export/import, print report. */
+/** Deletes the open case's cells (only this case's), after asking. */
+export function DeleteCaseCells() {
+  const count = useApp((s) => s.order.length);
+  const locked = useApp((s) => s.activeCase?.status === 'signed');
+  const sample = useApp((s) => s.activeCase?.sampleId);
+  const [confirming, setConfirming] = useState(false);
+  if (!confirming) {
+    return (
+      <button type="button" className="button--danger" disabled={count === 0 || locked} onClick={() => setConfirming(true)}>
+        Delete this case's cells
+      </button>
+    );
+  }
+  return (
+    <span role="alertdialog" aria-label="Confirm deleting this case's cells" className="confirm">
+      Delete the {count} cells of case {sample || '(no sample ID)'} from this browser? Other cases keep theirs.{' '}
+      <button
+        type="button"
+        className="button--danger"
+        onClick={() => {
+          setConfirming(false);
+          void clearSession();
+        }}
+      >
+        Delete the cells
+      </button>{' '}
+      <button type="button" className="button--secondary" onClick={() => setConfirming(false)} autoFocus>
+        Keep them
+      </button>
+    </span>
+  );
+}
+
+/** Case list (search, open, delete with confirmation), new case, JSON export/import. */
 export function CaseFiles() {
   const cases = useApp((s) => s.cases);
   const active = useApp((s) => s.activeCase);
+  const count = useApp((s) => s.order.length);
   const [query, setQuery] = useState('');
   const [confirming, setConfirming] = useState<string | null>(null);
   const q = query.trim().toLowerCase();
@@ -17,12 +52,11 @@ export function CaseFiles() {
       <button type="button" onClick={() => void createCase()}>
         New case
       </button>
-      <button type="button" onClick={() => window.print()}>
-        Print report
-      </button>
       <button
         type="button"
-        onClick={() => void exportCaseArchive().then((text) => download(text, `case-${active?.sampleId || active?.id}-${stamp()}.json`, 'application/json'))}
+        className="button--secondary"
+        disabled={count === 0}
+        onClick={() => void exportCaseArchive().then((text) => download(text, `case-${fileNamePart(active?.sampleId) || active?.id}-${stamp()}.json`, 'application/json'))}
       >
         Export case (JSON)
       </button>
@@ -34,6 +68,7 @@ export function CaseFiles() {
           if (f[0]) void importCaseArchive(f[0]);
         }}
       />
+      <DeleteCaseCells />
       <details className="caselist">
         <summary>Cases ({cases.length})</summary>
         <label>
@@ -43,7 +78,7 @@ export function CaseFiles() {
         <ul data-testid="case-list">
           {shown.map((c) => (
             <li key={c.id} data-case-id={c.id}>
-              <button type="button" disabled={c.id === active?.id} onClick={() => void openCase(c.id)}>
+              <button type="button" className="button--secondary" disabled={c.id === active?.id} onClick={() => void openCase(c.id)}>
                 {c.id === active?.id ? 'Open: ' : 'Open '}
                 {c.sampleId || '(no sample ID)'}
               </button>{' '}
@@ -55,12 +90,12 @@ export function CaseFiles() {
                   <button type="button" className="button--danger" onClick={() => void deleteCase(c.id).then(() => setConfirming(null))}>
                     Delete case {c.sampleId || c.id} and its cells
                   </button>{' '}
-                  <button type="button" onClick={() => setConfirming(null)}>
+                  <button type="button" className="button--secondary" onClick={() => setConfirming(null)}>
                     Keep
                   </button>
                 </>
               ) : (
-                <button type="button" onClick={() => setConfirming(c.id)}>
+                <button type="button" className="button--secondary" onClick={() => setConfirming(c.id)}>
                   Delete {c.sampleId || 'case'}
                 </button>
               )}

@@ -1,17 +1,16 @@
 import { useMemo } from 'react';
-import { NOT_CLASSED } from '../../core/cellTypes.ts';
 import { useApp } from '../../store/index.ts';
-import { NO_CLASSES } from '../../store/selectors.ts';
+import { reviewClassesFrom } from '../../store/reviewActions.ts';
 
-/** Classes a reviewer can assign, in legend order: the model's, Not classed, then the lab's own. Key n = entry n-1. */
+/**
+ * Classes a reviewer can assign, in legend order: the model's, Not classed, then the lab's own.
+ * Key n = entry n-1. Before the model has loaded, the last model's classes (so keys never renumber).
+ */
 export function useReviewClasses(): string[] {
-  const modelClasses = useApp((s) => s.model?.classes ?? NO_CLASSES);
+  const modelClasses = useApp((s) => s.model?.classes);
+  const hint = useApp((s) => s.legendHint);
   const userClasses = useApp((s) => s.userClasses);
-  return useMemo(() => {
-    const out: string[] = [];
-    for (const c of [...modelClasses, NOT_CLASSED, ...userClasses.map((u) => u.name)]) if (!out.includes(c)) out.push(c);
-    return out;
-  }, [modelClasses, userClasses]);
+  return useMemo(() => reviewClassesFrom(modelClasses, hint, userClasses), [modelClasses, hint, userClasses]);
 }
 
 /** Keyboard shortcut for legend entry i: 1–9, then 0. */

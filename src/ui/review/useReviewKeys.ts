@@ -1,6 +1,7 @@
 import { useEffect } from 'react';
-import { reclassify, redoReclassify, undoReclassify } from '../../store/caseActions.ts';
+import { redoReclassify, undoReclassify } from '../../store/caseActions.ts';
 import { useApp } from '../../store/index.ts';
+import { assignClass, closeDetail, followTo } from '../../store/reviewActions.ts';
 import { selectCell } from '../../store/selection.ts';
 
 function typingInto(target: EventTarget | null): boolean {
@@ -8,11 +9,32 @@ function typingInto(target: EventTarget | null): boolean {
   return Boolean(el && (el.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName)));
 }
 
-/** Page-wide review keys: 1–9/0 assign a legend class to the selection, Ctrl+Z / Ctrl+Shift+Z (or Ctrl+Y) undo/redo, Esc clears. */
+/** Keyboard focus is in the large cell view (class keys then keep it there). */
+const inDetail = (el: Element | null): boolean => Boolean(el?.closest('.detail'));
+
+/** Puts keyboard focus on the current cell of the gallery (the skip link and the "g" key). */
+export function focusGallery(): void {
+  const s = useApp.getState();
+  const id = s.selectedId ?? document.querySelector<HTMLElement>('#gallery .gallery__group:not(.gallery__group--waiting) .thumb')?.dataset.cellId;
+  if (!id) {
+    // No cell yet: the first step of the empty case.
+    document.querySelector<HTMLElement>('.firstvisit input, #gallery')?.focus();
+    return;
+  }
+  if (!s.selection.includes(id)) selectCell(id);
+  followTo(id, true);
+}
+
+/**
+ * Page-wide review keys: 1–9/0 assign a legend class to the selection (then the next cell of the
+ * group is selected and focused, unless the reviewer chose "stay"), Ctrl+Z / Ctrl+Shift+Z (or Ctrl+Y)
+ * undo/redo, G goes to the gallery, Esc closes the large view or clears the selection.
+ */
 export function useReviewKeys(classes: readonly string[]): void {
   useEffect(() => {
     const onKey = (e: KeyboardEvent): void => {
-      if (typingInto(e.target)) return;
+      if (typingInto(e.target) || e.defaultPrevented) return;
+      if ((e.target as Element | null)?.closest?.('dialog')) return;
       const mod = e.ctrlKey || e.metaKey;
       if (mod && e.key.toLowerCase() === 'z') {
         e.preventDefault();
@@ -25,16 +47,23 @@ export function useReviewKeys(classes: readonly string[]): void {
         return;
       }
       if (e.key === 'Escape') {
-        selectCell(null);
+        if (useApp.getState().detailOpen) closeDetail(true);
+        else selectCell(null);
         return;
       }
-      if (mod || e.altKey || !/^[0-9]$/.test(e.key)) return;
+      if (mod || e.altKey) return;
+      if (e.key === 'g' || e.key === 'G') {
+        e.preventDefault();
+        focusGallery();
+        return;
+      }
+      if (!/^[0-9]$/.test(e.key)) return;
       const index = e.key === '0' ? 9 : Number(e.key) - 1;
       const cls = classes[index];
       const selection = useApp.getState().selection;
-      if (cls && selection.length > 0) {
+      if (cls) {
         e.preventDefault();
-        void reclassify(selection, cls);
+        void assignClass(selection, cls, { advance: true, focus: !inDetail(document.activeElement) });
       }
     };
     window.addEventListener('keydown', onKey);

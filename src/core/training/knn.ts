@@ -2,7 +2,11 @@
  * k-nearest-neighbour classification (the DinoBloom paper's kNN probe): Euclidean distance on raw
  * embeddings, majority vote among the k nearest training samples; a tie between classes is broken
  * in favour of the class whose member is nearest (equal distances: lower training index first).
+ *
+ * A kNN "head" (KnnHead) keeps the training embeddings and labels; its probabilities are the vote
+ * shares among the k neighbours (scikit-learn's KNeighborsClassifier.predict_proba, uniform weights).
  */
+import { drain, type Steps } from './steps.ts';
 
 /** Squared norms of the n rows of X (n × d). */
 function rowNorms(X: Float32Array, n: number, d: number): Float64Array {
@@ -33,7 +37,27 @@ export function knnNeighbors(
   queryX: Float32Array,
   nQuery: number,
   k: number,
-): { k: number; indices: Int32Array; distances: Float64Array } {
+): KnnNeighbours {
+  return drain(knnNeighborsSteps(trainX, nTrain, d, queryX, nQuery, k));
+}
+
+export interface KnnNeighbours {
+  k: number;
+  /** nQuery × k training indices, nearest first */
+  indices: Int32Array;
+  /** their squared Euclidean distances */
+  distances: Float64Array;
+}
+
+/** knnNeighbors as a step generator: yields the number of queries done after every block. */
+export function* knnNeighborsSteps(
+  trainX: Float32Array,
+  nTrain: number,
+  d: number,
+  queryX: Float32Array,
+  nQuery: number,
+  k: number,
+): Steps<{ done: number; total: number }, KnnNeighbours> {
   if (nTrain < 1) throw new RangeError('kNN needs at least one training sample');
   if (trainX.length < nTrain * d || queryX.length < nQuery * d) throw new RangeError('kNN: array shorter than n × d');
   const kk = Math.max(1, Math.min(Math.floor(k), nTrain));
@@ -49,21 +73,34 @@ export function knnNeighbors(
     counts.fill(0);
     for (let t = 0; t < nTrain; t++) {
       const to = t * d;
-      for (let b = 0; b < nb; b++) {
-        const qo = (q0 + b) * d;
+      // four queries at a time: each training value is loaded once for four dot products
+      let b = 0;
+      for (; b + 3 < nb; b += 4) {
+        const o0 = (q0 + b) * d;
+        const o1 = o0 + d;
+        const o2 = o1 + d;
+        const o3 = o2 + d;
         let s0 = 0;
         let s1 = 0;
         let s2 = 0;
         let s3 = 0;
-        let j = 0;
-        for (; j + 3 < d; j += 4) {
-          s0 += queryX[qo + j]! * trainX[to + j]!;
-          s1 += queryX[qo + j + 1]! * trainX[to + j + 1]!;
-          s2 += queryX[qo + j + 2]! * trainX[to + j + 2]!;
-          s3 += queryX[qo + j + 3]! * trainX[to + j + 3]!;
+        for (let j = 0; j < d; j++) {
+          const x = trainX[to + j]!;
+          s0 += queryX[o0 + j]! * x;
+          s1 += queryX[o1 + j]! * x;
+          s2 += queryX[o2 + j]! * x;
+          s3 += queryX[o3 + j]! * x;
         }
-        for (; j < d; j++) s0 += queryX[qo + j]! * trainX[to + j]!;
-        dots[b] = s0 + s1 + s2 + s3;
+        dots[b] = s0;
+        dots[b + 1] = s1;
+        dots[b + 2] = s2;
+        dots[b + 3] = s3;
+      }
+      for (; b < nb; b++) {
+        const qo = (q0 + b) * d;
+        let s0 = 0;
+        for (let j = 0; j < d; j++) s0 += queryX[qo + j]! * trainX[to + j]!;
+        dots[b] = s0;
       }
       for (let b = 0; b < nb; b++) {
         const q = q0 + b;
@@ -84,6 +121,7 @@ export function knnNeighbors(
         if (count < kk) counts[b] = count + 1;
       }
     }
+    yield { done: q0 + nb, total: nQuery };
   }
   return { k: kk, indices, distances };
 }
@@ -140,4 +178,49 @@ export function knnPredict(
   if (trainY.length < nTrain) throw new RangeError('kNN: fewer labels than training samples');
   const nb = knnNeighbors(trainX, nTrain, d, queryX, nQuery, k);
   return knnVote(nb, trainY, nQuery, k, numClasses);
+}
+
+/**
+ * Vote shares among the first k neighbours: nQuery × numClasses, each row sums to 1 (what
+ * KNeighborsClassifier.predict_proba gives with uniform weights).
+ */
+export function knnVoteShares(neighbours: { k: number; indices: Int32Array }, trainY: Int32Array, nQuery: number, k: number, numClasses: number): Float32Array {
+  const kk = Math.max(1, Math.min(Math.floor(k), neighbours.k));
+  const out = new Float32Array(nQuery * numClasses);
+  const votes = new Int32Array(numClasses);
+  for (let q = 0; q < nQuery; q++) {
+    const base = q * neighbours.k;
+    votes.fill(0);
+    for (let r = 0; r < kk; r++) votes[trainY[neighbours.indices[base + r]!]!]!++;
+    for (let c = 0; c < numClasses; c++) out[q * numClasses + c] = votes[c]! / kk;
+  }
+  return out;
+}
+
+/** A kNN classifier usable as a head: the training embeddings and labels, and its k. */
+export interface KnnHead {
+  kind: 'knn';
+  classes: string[];
+  inputDim: number;
+  k: number;
+  /** n × inputDim, row-major */
+  embeddings: Float32Array;
+  labels: Int32Array;
+}
+
+export function createKnnHead(classes: string[], embeddings: Float32Array, labels: Int32Array, inputDim: number, k: number): KnnHead {
+  const n = labels.length;
+  if (embeddings.length !== n * inputDim) throw new RangeError(`kNN head: ${embeddings.length} values for ${n} × ${inputDim}`);
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`kNN head: k must be a positive integer, got ${k}`);
+  for (let i = 0; i < n; i++) {
+    if (labels[i]! < 0 || labels[i]! >= classes.length) throw new RangeError(`kNN head: label ${labels[i]} at ${i} is outside [0, ${classes.length})`);
+  }
+  return { kind: 'knn', classes: classes.slice(), inputDim, k, embeddings, labels };
+}
+
+/** n × C vote shares for n query embeddings (n × inputDim). */
+export function knnPredictProba(head: KnnHead, queries: Float32Array, n: number): Float32Array {
+  const nTrain = head.labels.length;
+  const nb = knnNeighbors(head.embeddings, nTrain, head.inputDim, queries, n, head.k);
+  return knnVoteShares(nb, head.labels, n, head.k, head.classes.length);
 }

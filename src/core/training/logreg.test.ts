@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyHead } from './head.ts';
+import { applyHead } from '../head.ts';
 import { lbfgs, objective, trainLogisticRegression } from './logreg.ts';
 
 /** deterministic PRNG (mulberry32) + Box-Muller */

@@ -1,0 +1,62 @@
+/**
+ * Distinct cell crops made at test time from the 16 committed PBC fixtures (Acevedo et al. 2020,
+ * CC BY 4.0): the app refuses a file identical to one already in the case (sha256 of its bytes), so a
+ * test that needs many cells cannot repeat the same bytes. Each crop is one fixture turned and/or
+ * mirrored (8 ways), cut by a few pixels at the border and re-encoded — different pixels, the same cell.
+ * The file name keeps the dataset label: `<class>__<prefix>-<n>.jpg` (see labelOf).
+ */
+import crypto from 'node:crypto';
+import path from 'node:path';
+import sharp from 'sharp';
+import { labelOf, pbcFixtures } from './AppPage.ts';
+
+export interface CropFile {
+  name: string;
+  mimeType: string;
+  buffer: Buffer;
+}
+
+interface Source {
+  label: string;
+  raw: Buffer;
+  width: number;
+  height: number;
+}
+
+let sources: Promise<Source[]> | null = null;
+function decodedSources(): Promise<Source[]> {
+  sources ??= Promise.all(
+    pbcFixtures().map(async (f) => {
+      const { data, info } = await sharp(f).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      return { label: labelOf(path.basename(f)), raw: data, width: info.width, height: info.height };
+    }),
+  );
+  return sources;
+}
+
+/** `n` crops, all with different bytes (checked). `size`: resize to size×size; default keeps the crop's size. */
+export async function distinctCrops(n: number, opts: { size?: number; quality?: number; prefix?: string } = {}): Promise<CropFile[]> {
+  const src = await decodedSources();
+  const prefix = opts.prefix ?? 'crop';
+  const out: CropFile[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < n; i++) {
+    const s = src[i % src.length]!;
+    const k = Math.floor(i / src.length);
+    const turn = (k % 4) * 90;
+    const mirror = Math.floor(k / 4) % 2 === 1;
+    const inset = (Math.floor(k / 8) % 10) * 6;
+    const quality = Math.min(95, (opts.quality ?? 82) + Math.floor(k / 80));
+    let img = sharp(s.raw, { raw: { width: s.width, height: s.height, channels: 3 } })
+      .extract({ left: inset, top: inset, width: s.width - 2 * inset, height: s.height - 2 * inset })
+      .rotate(turn);
+    if (mirror) img = img.flop();
+    if (opts.size) img = img.resize(opts.size, opts.size);
+    const buffer = await img.jpeg({ quality }).toBuffer();
+    const hash = crypto.createHash('sha256').update(buffer).digest('hex');
+    if (seen.has(hash)) throw new Error(`distinctCrops: crop ${i} repeats an earlier one`);
+    seen.add(hash);
+    out.push({ name: `${s.label}__${prefix}-${String(i).padStart(5, '0')}.jpg`, mimeType: 'image/jpeg', buffer });
+  }
+  return out;
+}

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { UNIDENTIFIED } from './head.ts';
+import { classCounts, groupCells, nextAfter, reviewClassList, reviewSequence, stepFrom, type ReviewItem } from './reviewOrder.ts';
+
+const item = (id: string, className: string | null, confidence: number | null = 0.9, extra: Partial<ReviewItem> = {}): ReviewItem => ({
+  id, className, confidence, status: 'classified', reviewed: false, ...extra,
+});
+
+describe('groupCells', () => {
+  it('puts Unidentified first, then legend order, then unknown classes as first seen; queued and error cells left out', () => {
+    const groups = groupCells(
+      [
+        item('a', 'lymphocyte'), item('b', 'odd'), item('c', UNIDENTIFIED), item('d', 'neutrophil'), item('e', 'lymphocyte'),
+        item('q', null, null, { status: 'queued' }), item('x', null, null, { status: 'error' }),
+      ],
+      ['neutrophil', 'lymphocyte', 'monocyte'],
+    );
+    expect(groups).toEqual([
+      { cls: UNIDENTIFIED, ids: ['c'] },
+      { cls: 'neutrophil', ids: ['d'] },
+      { cls: 'lymphocyte', ids: ['a', 'e'] },
+      { cls: 'odd', ids: ['b'] },
+    ]);
+  });
+
+  it('keeps an error cell a reviewer gave a class (it is shown where the reviewer put it)', () => {
+    const groups = groupCells([item('x', 'Not classed', null, { status: 'error', reviewed: true })], ['Not classed']);
+    expect(groups).toEqual([{ cls: 'Not classed', ids: ['x'] }]);
+  });
+
+  it('sorts a group least confident first when asked (stable on ties, no confidence last)', () => {
+    const items = [item('a', 'ig', 0.9), item('b', 'ig', 0.4), item('c', 'ig', null, { reviewed: true }), item('d', 'ig', 0.4), item('e', 'ig', 0.6)];
+    expect(groupCells(items, ['ig'])[0]!.ids).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(groupCells(items, ['ig'], { leastConfidentFirst: true })[0]!.ids).toEqual(['b', 'd', 'e', 'a', 'c']);
+  });
+});
+
+describe('nextAfter', () => {
+  const groups = [
+    { cls: 'neutrophil', ids: ['n1', 'n2', 'n3'] },
+    { cls: 'lymphocyte', ids: ['l1', 'l2'] },
+  ];
+  it('goes to the next cell in the same group', () => {
+    expect(nextAfter(groups, ['n1'])).toBe('n2');
+    expect(nextAfter(groups, ['l1'])).toBe('l2');
+  });
+  it('after several cells, goes past the last of them and skips the others', () => {
+    expect(nextAfter(groups, ['n1', 'n2'])).toBe('n3');
+    expect(nextAfter(groups, ['n2', 'n1'])).toBe('n3');
+    expect(nextAfter(groups, ['n1', 'n3'])).toBe('l1');
+  });
+  it('at the end of a group goes to the next group, at the very end back to the cell before', () => {
+    expect(nextAfter(groups, ['n3'])).toBe('l1');
+    expect(nextAfter(groups, ['l2'])).toBe('l1');
+    expect(nextAfter(groups, ['l1', 'l2'])).toBe('n3');
+  });
+  it('is null when nothing is left or the cells are not grouped', () => {
+    expect(nextAfter([{ cls: 'x', ids: ['a'] }], ['a'])).toBeNull();
+    expect(nextAfter(groups, ['zz'])).toBeNull();
+  });
+});
+
+describe('stepFrom and reviewSequence', () => {
+  const groups = [
+    { cls: 'a', ids: ['1', '2'] },
+    { cls: 'b', ids: ['3'] },
+  ];
+  it('walks the sequence across groups and stops at the ends', () => {
+    expect(reviewSequence(groups)).toEqual(['1', '2', '3']);
+    expect(stepFrom(groups, '2', 1)).toBe('3');
+    expect(stepFrom(groups, '3', 1)).toBe('3');
+    expect(stepFrom(groups, '1', -1)).toBe('1');
+    expect(stepFrom(groups, 'gone', 1)).toBe('1');
+  });
+});
+
+describe('classCounts', () => {
+  it('counts every cell that shows a class, Unidentified included, and nothing waiting or failed', () => {
+    const counts = classCounts([item('a', 'ig'), item('b', 'ig'), item('c', UNIDENTIFIED), item('q', null, null, { status: 'queued' }), item('x', null, null, { status: 'error' })]);
+    expect(Object.fromEntries(counts)).toEqual({ ig: 2, [UNIDENTIFIED]: 1 });
+  });
+});
+
+describe('reviewClassList', () => {
+  it("numbers the model's classes first, then Not classed, then the lab's, without duplicates", () => {
+    expect(reviewClassList(['a', 'b'], 'Not classed', ['x', 'a'])).toEqual(['a', 'b', 'Not classed', 'x']);
+  });
+  it('is empty until the model classes are known, so keys never renumber when the model loads', () => {
+    expect(reviewClassList(null, 'Not classed', ['x'])).toEqual([]);
+    expect(reviewClassList([], 'Not classed', ['x'])).toEqual([]);
+  });
+});

@@ -1,0 +1,190 @@
+/**
+ * Lab heads: switching, renaming, deleting, and re-classifying a stored case with the active head.
+ * Heads are versions of an encoder (one list per bundle id); the bundle's own head always stays.
+ * Switching a head changes how NEW cells are classified; re-classifying a stored case is an explicit
+ * action that the audit trail records, never a side effect of switching.
+ */
+import { appendAudit, isLocked } from '../core/case.ts';
+import { BUNDLE_HEAD_ID, type Cell } from '../core/cell.ts';
+import { applyHead } from '../core/head.ts';
+import type { ShiftStats } from '../core/shift/stats.ts';
+import { uniqueHeadName, type LabHeadRecord } from '../core/training/index.ts';
+import type { HeadSpec } from '../inference/types.ts';
+import { saveCase } from '../storage/cases.ts';
+import * as db from '../storage/db.ts';
+import { embeddingKey, loadEmbeddings } from '../storage/embeddings.ts';
+import { ACTIVE_HEADS_KEY, deleteHead, listHeads, saveHead, type StoredHead } from '../storage/heads.ts';
+import { runQueue, setActiveHead, updateCells } from './actions.ts';
+import { useApp } from './index.ts';
+
+const set = useApp.setState;
+const get = useApp.getState;
+
+export async function refreshHeads(): Promise<void> {
+  const [labHeads, activeHeads] = await Promise.all([
+    listHeads().catch(() => [] as StoredHead[]),
+    db.loadMeta<Record<string, string>>(ACTIVE_HEADS_KEY).catch(() => undefined),
+  ]);
+  set({ labHeads, activeHeads: activeHeads ?? {} });
+}
+
+export function headSpec(h: StoredHead): HeadSpec {
+  // copies: the worker keeps its own (the stored entry stays usable here)
+  const shift = (h.record as LabHeadRecord | null)?.shift as ShiftStats | undefined;
+  return {
+    ref: { id: h.id, name: h.name, version: h.version },
+    classes: h.classes.slice(),
+    weight: Float32Array.from(h.weight),
+    bias: Float32Array.from(h.bias),
+    ...(shift ? { shift } : {}),
+  };
+}
+
+/** Heads listed for the loaded encoder. */
+export function headsOfActiveModel(): StoredHead[] {
+  const id = get().model?.manifest.id;
+  return id ? get().labHeads.filter((h) => h.encoderId === id) : [];
+}
+
+async function rememberActive(modelId: string, headId: string | null): Promise<void> {
+  const activeHeads = { ...get().activeHeads };
+  if (headId) activeHeads[modelId] = headId;
+  else delete activeHeads[modelId];
+  set({ activeHeads });
+  await db.saveMeta(ACTIVE_HEADS_KEY, activeHeads).catch((e: Error) => set({ storageError: e.message }));
+}
+
+/**
+ * Makes a lab head (or, with null, the bundle's own head) the one that classifies new cells of the
+ * loaded model. On failure the previous head stays active and the reason is shown.
+ */
+export async function activateHead(headId: string | null): Promise<boolean> {
+  const model = get().model;
+  if (!model) return false;
+  const entry = headId ? get().labHeads.find((h) => h.id === headId) : null;
+  if (headId && !entry) {
+    set({ headError: 'That head is no longer stored.' });
+    return false;
+  }
+  if (entry && entry.encoderId !== model.manifest.id) {
+    set({ headError: `Head "${entry.name}" was trained for "${entry.encoderId}", not for the loaded model "${model.manifest.id}".` });
+    return false;
+  }
+  if (entry && entry.inputDim !== model.manifest.embeddingDim) {
+    set({ headError: `Head "${entry.name}" reads ${entry.inputDim}-dimensional embeddings, but "${model.manifest.name}" produces ${model.manifest.embeddingDim}: refused.` });
+    return false;
+  }
+  if (!entry && !model.manifest.head && headId === null && model.head === null) return true;
+  try {
+    await setActiveHead(entry ? headSpec(entry) : null);
+  } catch (e) {
+    set({ headError: `Could not switch head: ${(e as Error).message} The previous head stays active.` });
+    return false;
+  }
+  await rememberActive(model.manifest.id, entry?.id ?? null);
+  set({ headError: null, headMessage: entry ? `New cells are now classified by "${entry.name}" v${entry.version}.` : `New cells are now classified by the bundle's own head.` });
+  return true;
+}
+
+/** After a model is loaded: set the lab head remembered for it, if it is still there. */
+export async function reapplyActiveHead(): Promise<void> {
+  const model = get().model;
+  if (!model) return;
+  if (get().labHeads.length === 0) await refreshHeads();
+  const id = get().activeHeads[model.manifest.id];
+  if (!id || model.head?.id === id) return;
+  const entry = get().labHeads.find((h) => h.id === id);
+  if (entry) await activateHead(id);
+  else await rememberActive(model.manifest.id, null);
+}
+
+export async function renameHead(id: string, name: string): Promise<void> {
+  const entry = get().labHeads.find((h) => h.id === id);
+  const trimmed = name.trim();
+  if (!entry || !trimmed || trimmed === entry.name) return;
+  const unique = uniqueHeadName(trimmed, get().labHeads.filter((h) => h.encoderId === entry.encoderId && h.id !== id).map((h) => h.name));
+  try {
+    await saveHead({ ...entry, name: unique });
+  } catch (e) {
+    set({ headError: (e as Error).message });
+    return;
+  }
+  await refreshHeads();
+  // Cells keep the name they were classified under; only the worker's copy follows the new name.
+  if (get().model?.head?.id === id) await setActiveHead(headSpec({ ...entry, name: unique }));
+}
+
+export async function removeHead(id: string): Promise<void> {
+  const entry = get().labHeads.find((h) => h.id === id);
+  if (!entry) return;
+  if (get().model?.head?.id === id) {
+    if (!(await activateHead(null))) return;
+  }
+  await deleteHead(id).catch((e: Error) => set({ headError: e.message }));
+  if (get().activeHeads[entry.encoderId] === id) await rememberActive(entry.encoderId, null);
+  await refreshHeads();
+  set({ headMessage: `Deleted head "${entry.name}" v${entry.version}.` });
+}
+
+/**
+ * Re-classifies every classified cell of the open case with the active head: cells whose embedding
+ * from this very encoder is stored get new probabilities at once; the others are queued and go
+ * through the encoder again. Reviewer classes stay. One audit entry records it (old → new head).
+ */
+export async function reclassifyCaseWithActiveHead(): Promise<void> {
+  const { model, activeCase } = get();
+  if (!model?.head || !activeCase) return;
+  if (isLocked(activeCase)) {
+    set({ caseError: 'This case is signed and locked: unlock it (with a reason) before re-classifying it with another head.' });
+    return;
+  }
+  const head = model.head;
+  const cells = get().order.map((id) => get().cells[id]!).filter((c) => c.status === 'classified');
+  const before = new Map<string, number>();
+  for (const c of cells) {
+    const label = c.head ? `${c.head.id === BUNDLE_HEAD_ID ? 'bundle head' : c.head.name} v${c.head.version}` : 'bundle head';
+    before.set(label, (before.get(label) ?? 0) + 1);
+  }
+  const same = cells.filter((c) => c.encoderKey === model.encoderKey);
+  const vectors = await loadEmbeddings(same.map((c) => embeddingKey(model.encoderKey, c))).catch(() => same.map(() => undefined));
+  const changed: Cell[] = [];
+  const D = model.manifest.embeddingDim;
+  const weights = await workerHeadWeights();
+  let recomputed = 0;
+  const byId = new Map(same.map((c, i) => [c.id, vectors[i]]));
+  for (const c of cells) {
+    const v = byId.get(c.id);
+    if (v && v.length === D && weights) {
+      const probs = applyHead(weights, v, 1);
+      changed.push({ ...c, probabilities: Array.from(probs, (p) => Math.round(p * 1e6) / 1e6), head, modelVersion: model.manifest.version });
+      recomputed++;
+    } else {
+      changed.push({ ...c, status: 'queued', probabilities: null });
+    }
+  }
+  updateCells(changed);
+  const from = [...before.entries()].map(([k, n]) => `${k} (${n})`).join(', ') || 'none';
+  const c = appendAudit(get().activeCase!, {
+    at: new Date().toISOString(),
+    who: get().activeCase!.operator.trim() || 'unnamed user',
+    action: 'reclassify-head',
+    from,
+    to: `${head.name} v${head.version}`,
+    detail: `${cells.length} cell(s) re-classified: ${recomputed} from stored embeddings, ${cells.length - recomputed} through the encoder again; reviewer classes kept`,
+  });
+  set({ activeCase: c, cases: get().cases.map((x) => (x.id === c.id ? c : x)) });
+  await saveCase(c).catch((e: Error) => set({ storageError: e.message }));
+  void runQueue();
+}
+
+/** The weights of the active head: a stored lab head's, or the bundle's own (handed over by the worker at load). */
+async function workerHeadWeights(): Promise<{ classes: string[]; inputDim: number; weight: Float32Array; bias: Float32Array } | null> {
+  const model = get().model;
+  if (!model?.head) return null;
+  if (model.head.id !== BUNDLE_HEAD_ID) {
+    const entry = get().labHeads.find((h) => h.id === model.head!.id);
+    return entry ? { classes: entry.classes, inputDim: entry.inputDim, weight: entry.weight, bias: entry.bias } : null;
+  }
+  const b = model.bundleHead;
+  return b ? { classes: b.classes, inputDim: model.manifest.embeddingDim, weight: b.weight, bias: b.bias } : null;
+}

@@ -1,0 +1,29 @@
+import { useApp } from '../../store/index.ts';
+
+/**
+ * Model problems shown at the top of the page, where the user is looking: a model link (?model=) or
+ * an import that failed, and an encoder that has no head yet. The Models panel may well be closed.
+ */
+export function ModelNotices() {
+  const importError = useApp((s) => s.importError);
+  const model = useApp((s) => s.model);
+  const waiting = useApp((s) => s.queuedCount);
+  return (
+    <>
+      {importError && (
+        <p className="notice notice--error" role="alert" data-testid="model-notice">
+          {importError}{' '}
+          <button type="button" onClick={() => useApp.setState({ importError: null })}>
+            Dismiss
+          </button>
+        </p>
+      )}
+      {model && !model.head && (
+        <p className="notice notice--warn" role="status" data-testid="no-head-notice">
+          “{model.manifest.name}” has no classification head yet{waiting > 0 ? `, so ${waiting} cell${waiting === 1 ? '' : 's'} wait` : ''}: train one in
+          Models → Lab heads (from your lab's labelled cells or the built-in reference set).
+        </p>
+      )}
+    </>
+  );
+}
