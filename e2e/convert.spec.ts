@@ -20,6 +20,7 @@ import { compareEmbeddings } from '../src/core/checkpoint/verify.ts';
 import { parseCsv } from '../src/core/export.ts';
 import { AppPage, pbcFixtures } from './pages/AppPage.ts';
 import { ConvertPanel, makeCheckpoints, type E2eCheckpoints } from './pages/ConvertPanel.ts';
+import { LabHeads } from './pages/LabHeads.ts';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -152,6 +153,26 @@ test('in a fresh profile: "Import .zip…" takes the exported bundle; with a hea
   await page.getByLabel('Import .zip…').setInputFiles(encoderOnly);
   await expect(panel.bundleItem('DinoBloom-S')).toHaveCount(1, { timeout: 300_000 });
   await expect(panel.bundleItem('DinoBloom-S').getByRole('button', { name: 'Export bundle' })).toBeVisible();
+  // no head yet: one click trains one on the built-in reference set (downloaded now), with k-fold figures
+  const notice = page.getByTestId('no-head-notice');
+  await expect(notice).toContainText('“DinoBloom-S” has no classification head yet');
+  await notice.getByRole('button', { name: 'Train a head on the reference set' }).click();
+  const heads = new LabHeads(page);
+  await expect(page.getByTestId('training-result')).toBeVisible({ timeout: 400_000 });
+  await expect(page.getByTestId('training-result')).toContainText('192 cells');
+  const bal = await heads.balancedAccuracy();
+  expect(bal).toBeGreaterThan(1 / 8); // random weights, yet better than chance over 8 classes
+  await heads.useThisHead();
+  await expect(notice).toHaveCount(0);
+  await app.addFiles(pbcFixtures().slice(0, 4));
+  await app.waitForIdle();
+  const refRows = parseCsv(await app.exportCsv());
+  const refHeader = refRows[0]!;
+  for (const row of refRows.slice(1)) {
+    expect(row[refHeader.indexOf('head')]).toContain('Reference set head (PBC, 8 classes)');
+    expect(row[refHeader.indexOf('status')]).not.toBe('error');
+  }
+  await app.clearSession();
   // with a head: imported, activated, classifies
   await page.getByLabel('Import .zip…').setInputFiles(withHeadZip);
   await expect(page.getByTestId('import-message')).toContainText('DinoBloom-S with a test head', { timeout: 300_000 });

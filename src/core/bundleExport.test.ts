@@ -43,6 +43,28 @@ describe('buildBundleZip', () => {
     expect(z.files).toEqual(['manifest.json', 'encoder.fp32.onnx', 'encoder.int8.onnx', 'encoder.fp16.onnx']);
   });
 
+  it('carries the shift statistics (shift.json) of a bundle that has them', async () => {
+    const dir = new URL('../../public/models/pbc-compact-cnn-v1/', import.meta.url);
+    const m = JSON.parse(readFileSync(new URL('manifest.json', dir), 'utf8')) as BundleManifest;
+    expect(m.shift).toBeDefined();
+    const f = Object.fromEntries([...m.encoder.variants.map((v) => v.file), m.head!.file, m.shift!.file].map((x) => [x, new Blob([readFileSync(new URL(x, dir))])]));
+    const z = await buildBundleZip(m, f);
+    expect(z.files).toContain('shift.json');
+    const entries = unzipSync(new Uint8Array(await z.blob.arrayBuffer()));
+    expect(Buffer.from(entries[`${m.id}/shift.json`]!).equals(readFileSync(new URL('shift.json', dir)))).toBe(true);
+    delete f['shift.json'];
+    await expect(buildBundleZip(m, f)).rejects.toThrow('shift.json is missing');
+  });
+
+  it('without the encoder (a head bundle): manifest, head and shift statistics only; the manifest still pins the encoder', async () => {
+    const f = files();
+    for (const v of manifest.encoder.variants) delete f[v.file];
+    const z = await buildBundleZip(manifest, f, { withoutEncoder: true });
+    expect(z.files).toEqual(['manifest.json', 'head.json']);
+    const entries = unzipSync(new Uint8Array(await z.blob.arrayBuffer()));
+    expect(JSON.parse(new TextDecoder().decode(entries['test-tiny-dinov2/manifest.json'])).encoder).toEqual(manifest.encoder);
+  });
+
   it('refuses to export a missing, truncated or altered file', async () => {
     const missing = files();
     delete missing['encoder.int8.onnx'];

@@ -18,9 +18,14 @@ export interface BundleZip {
   files: string[];
 }
 
-/** Every file a manifest names: encoder variants, then the head. */
-export function manifestFiles(manifest: Pick<BundleManifest, 'encoder' | 'head'>): { file: string; bytes: number; sha256: string }[] {
-  return [...manifest.encoder.variants, ...(manifest.head ? [manifest.head] : [])];
+/** Every file a manifest names: encoder variants, then the head, then the shift statistics. */
+export function manifestFiles(manifest: Pick<BundleManifest, 'encoder' | 'head' | 'shift'>): { file: string; bytes: number; sha256: string }[] {
+  return [...manifest.encoder.variants, ...(manifest.head ? [manifest.head] : []), ...(manifest.shift ? [manifest.shift] : [])];
+}
+
+/** The files of a head-only bundle (a lab head exported without its encoder): head and shift statistics. */
+export function headFiles(manifest: Pick<BundleManifest, 'head' | 'shift'>): { file: string; bytes: number; sha256: string }[] {
+  return [...(manifest.head ? [manifest.head] : []), ...(manifest.shift ? [manifest.shift] : [])];
 }
 
 const safe = (s: string): string => s.replace(/[^A-Za-z0-9._-]+/gu, '-');
@@ -32,9 +37,10 @@ const safe = (s: string): string => s.replace(/[^A-Za-z0-9._-]+/gu, '-');
 export async function buildBundleZip(
   manifest: BundleManifest,
   files: Record<string, Blob>,
-  opts: Omit<ZipOptions, 'sha256'> & { extra?: string[]; folder?: string } = {},
+  opts: Omit<ZipOptions, 'sha256'> & { extra?: string[]; folder?: string; withoutEncoder?: boolean } = {},
 ): Promise<BundleZip> {
-  const listed = manifestFiles(manifest);
+  // without the encoder: the manifest still names (and pins by sha256) the encoder files it needs
+  const listed = opts.withoutEncoder ? headFiles(manifest) : manifestFiles(manifest);
   for (const e of listed) {
     const b = files[e.file];
     if (!b) throw new BundleError(`${e.file} is missing: the bundle cannot be exported.`, e.file);

@@ -13,6 +13,8 @@ import * as db from '../storage/db.ts';
 import { loadModel } from './actions.ts';
 import { reapplyActiveHead } from './headActions.ts';
 import { useApp } from './index.ts';
+import { filesFromZip } from '../../workers/bundleArchive.ts';
+import { asHeadOnlyBundle, HEAD_BUNDLE_MAX_BYTES, importHeadOnlyBundle } from './headExport.ts';
 
 const set = useApp.setState;
 const get = useApp.getState;
@@ -85,6 +87,14 @@ export async function importBundle(offer: BundleOffer): Promise<boolean> {
   }
   set({ importing: { progress: null }, importError: null, importMessage: null });
   try {
+    // A lab head exported without its encoder joins the heads of the encoder this workstation has.
+    const small = offer.kind === 'files' ? offer.files : offer.kind === 'zip' && offer.zip.size <= HEAD_BUNDLE_MAX_BYTES ? await filesFromZip(offer.zip, offer.name).catch(() => null) : null;
+    const headOnly = small ? await asHeadOnlyBundle(small) : null;
+    if (small && headOnly) {
+      const ok = await importHeadOnlyBundle(headOnly, small);
+      set(ok ? { importing: null, importMessage: get().headMessage } : { importing: null, importError: get().headError });
+      return ok;
+    }
     const { manifest, files } = await InferenceClient.prepareImport(offer, (progress) => set({ importing: { progress } }));
     if (BUILTIN_MODELS.some((m) => m.id === manifest.id)) {
       throw new Error(`"${manifest.id}" is the id of a built-in model; give the imported bundle another id.`);
