@@ -61,7 +61,7 @@ test('train a lab head from a labelled folder, use it, keep it across a reload, 
   expect(again.rows.map((r: { predictedClass: string }) => r.predictedClass)).toEqual(json.rows.map((r: { predictedClass: string }) => r.predictedClass));
 
   // another workstation (a fresh profile): the head as a file, without and with the encoder files
-  type Row = { file: string; probabilities: number[]; head: { id: string; name: string } };
+  type Row = { file: string; probabilities: Record<string, number>; head: { id: string; name: string } };
   const probsOf = (j: { rows: Row[] }) => new Map(j.rows.filter((r) => cells.some((f) => path.basename(f) === r.file)).map((r) => [r.file, r.probabilities]));
   const here = probsOf(json);
   const headName = json.model.head.name as string;
@@ -94,7 +94,7 @@ test('train a lab head from a labelled folder, use it, keep it across a reload, 
     expect(theirs.size).toBe(cells.length);
     for (const [file, p] of here) {
       const q = theirs.get(file)!;
-      p.forEach((v, k) => expect(Math.abs(v - q[k]!), `${file} p[${k}] (${withEncoder ? 'with' : 'without'} encoder)`).toBeLessThan(1e-5));
+      for (const [c, v] of Object.entries(p)) expect(Math.abs(v - q[c]!), `${file} p(${c}) (${withEncoder ? 'with' : 'without'} encoder)`).toBeLessThan(1e-5);
     }
     await context.close();
   }
