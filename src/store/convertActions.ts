@@ -52,7 +52,7 @@ export async function convertCheckpointFile(file: File): Promise<boolean> {
   let what = 'the converted encoder';
   abort = new AbortController();
   const signal = abort.signal;
-  set({ converting: { file: file.name, stage: 'read', fraction: 0, startedAt: Date.now() }, convertError: null, convertMessage: null });
+  set({ converting: { file: file.name, stage: 'read', fraction: 0, startedAt: Date.now() }, convertError: null, convertMessage: null, convertedId: null });
   try {
     const outcome = await convertCheckpoint(file, { fp16: 'auto' }, {
       signal,
@@ -78,7 +78,7 @@ export async function convertCheckpointFile(file: File): Promise<boolean> {
     await saveBundle({ id, manifest, origin: 'converted', importedAt: Date.now() }, files, { signal });
     set({ installed: await listBundles().catch(() => get().installed) });
     result.report.timings.store = performance.now() - t0;
-    set({ convertMessage: summary(result, id), convertReport: result.report });
+    set({ convertMessage: summary(result, id), convertReport: result.report, convertedId: id });
     return true;
   } catch (e) {
     if (signal.aborted) set({ convertError: `Conversion cancelled: nothing was stored. ${KEEP}` });

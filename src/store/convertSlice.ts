@@ -9,6 +9,8 @@ export interface ConvertSlice {
   convertMessage: string | null;
   /** figures of the last conversion that was stored */
   convertReport: ConvertReport | null;
+  /** id of the bundle the last conversion stored (offered for use at once) */
+  convertedId: string | null;
   /** id of the bundle being zipped for export */
   exporting: string | null;
   exportError: string | null;
@@ -19,6 +21,7 @@ export const createConvertSlice: StateCreator<AppState, [], [], ConvertSlice> = 
   convertError: null,
   convertMessage: null,
   convertReport: null,
+  convertedId: null,
   exporting: null,
   exportError: null,
 });

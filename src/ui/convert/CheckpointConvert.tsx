@@ -1,6 +1,8 @@
 import { useState } from 'react';
 import { CONVERT_STAGES, type ConvertStage } from '../../inference/convertTypes.ts';
 import { cancelConversion, convertCheckpointFile } from '../../store/convertActions.ts';
+import { trainLabHead } from '../../store/headTraining.ts';
+import { activate } from '../../store/modelActions.ts';
 import { useApp } from '../../store/index.ts';
 import { FilePickerButton } from '../FilePickerButton.tsx';
 import './convert.css';
@@ -19,6 +21,9 @@ export function CheckpointConvert() {
   const error = useApp((s) => s.convertError);
   const message = useApp((s) => s.convertMessage);
   const report = useApp((s) => s.convertReport);
+  const convertedId = useApp((s) => s.convertedId);
+  const activeId = useApp((s) => s.model?.manifest.id);
+  const training = useApp((s) => s.headJob !== null);
   const [over, setOver] = useState(false);
   const start = (f: File | undefined): void => {
     if (f) void convertCheckpointFile(f);
@@ -82,6 +87,22 @@ export function CheckpointConvert() {
       {message && (
         <p className="notice" role="status" data-testid="convert-message">
           {message}
+        </p>
+      )}
+      {message && convertedId && activeId !== convertedId && (
+        <p>
+          <button
+            type="button"
+            disabled={training}
+            onClick={() =>
+              void activate({ kind: 'imported', id: convertedId }).then((ok) => {
+                // a converted encoder has no head: give it one from the built-in reference set (k-fold figures below)
+                if (ok) void trainLabHead({ referenceSet: true, name: 'Reference set head (PBC, 8 classes)' });
+              })
+            }
+          >
+            Use it and train a head on the reference set
+          </button>
         </p>
       )}
       {message && report && (
