@@ -4,17 +4,18 @@
  * stored, and stored before it is activated, so a bad bundle never replaces the active model.
  */
 import { BUILTIN_MODELS, builtinUrl, DEFAULT_MODEL_ID } from '../config.ts';
+import type { BackendSettings } from '../core/backend.ts';
 import { InferenceClient } from '../inference/client.ts';
 import type { BundleOffer, BundleSource } from '../inference/types.ts';
 import { isAllowedModelUrl, refusedModelUrlMessage } from '../security/csp.ts';
 import { MODEL_ORIGINS } from '../security/modelOrigins.ts';
 import { deleteBundle, getBundle, listBundles, readBundleFiles, saveBundle } from '../storage/bundles.ts';
 import * as db from '../storage/db.ts';
-import { loadModel } from './actions.ts';
-import { reapplyActiveHead } from './headActions.ts';
-import { useApp } from './index.ts';
+import { loadModel, restartWorker } from './actions.ts';
 import { filesFromZip } from '../../workers/bundleArchive.ts';
+import { reapplyActiveHead } from './headActions.ts';
 import { asHeadOnlyBundle, HEAD_BUNDLE_MAX_BYTES, importHeadOnlyBundle } from './headExport.ts';
+import { useApp } from './index.ts';
 
 const set = useApp.setState;
 const get = useApp.getState;
@@ -122,4 +123,11 @@ export async function removeBundle(id: string): Promise<void> {
   await deleteBundle(id);
   await refreshInstalled();
   if (get().model?.manifest.id === id) await activate({ kind: 'builtin', id: DEFAULT_MODEL_ID });
+}
+
+/** New backend settings: stored, then a fresh worker loads the model again with them. */
+export async function applyBackendSettings(settings: BackendSettings): Promise<void> {
+  set({ backendSettings: settings });
+  await db.saveMeta('backendSettings', settings).catch(() => {});
+  if ((await restartWorker()) === 'none') await activateInitial(self.location.search);
 }
