@@ -16,8 +16,7 @@ import { embeddingKey, saveEmbeddings } from '../storage/embeddings.ts';
 import { PersistQueue } from '../storage/persistQueue.ts';
 import { requestPersistence } from '../storage/quota.ts';
 import { useApp } from './index.ts';
-import { openInitialCase, recordCaseEvent, recordCaseEvents } from './caseActions.ts';
-import { activateInitial } from './modelActions.ts';
+import { recordCaseEvent, recordCaseEvents } from './caseEvents.ts';
 import { caseShiftSummary, shiftExport } from './caseShift.ts';
 
 const set = useApp.setState;
@@ -63,30 +62,14 @@ export function updateCells(changed: Cell[]): void {
   persist.put(changed);
 }
 
-let initPromise: Promise<void> | null = null;
-
-/** Restore the persisted session, then load the default model. Idempotent (React StrictMode mounts twice). */
-export function initApp(): Promise<void> {
-  initPromise ??= restoreAndLoad();
-  return initPromise;
-}
-
 /** Resolves once the stored case is on screen: a drop made earlier waits for it instead of being overwritten. */
 let markRestored: () => void = () => {};
 const sessionRestored = new Promise<void>((r) => (markRestored = r));
 
-async function restoreAndLoad(): Promise<void> {
-  const settings = await db.loadMeta<BackendSettings>('backendSettings').catch(() => undefined);
-  if (settings) set({ backendSettings: settings });
-  const modelClasses = (await db.loadMeta<Record<string, string[]>>('modelClasses').catch(() => undefined)) ?? {};
-  set({ modelClasses });
-  try {
-    await openInitialCase();
-  } finally {
-    set({ restored: true });
-    markRestored();
-  }
-  await activateInitial(self.location.search);
+/** Called by init.ts once the stored case is on screen (or failed to load). */
+export function markSessionRestored(): void {
+  set({ restored: true });
+  markRestored();
 }
 
 /** Loads a bundle into the worker; on failure the previous model stays active. Returns success. */
@@ -107,15 +90,15 @@ export async function loadModel(source: BundleSource): Promise<boolean> {
   }
 }
 
-export async function applyBackendSettings(settings: BackendSettings): Promise<void> {
-  set({ backendSettings: settings });
-  await db.saveMeta('backendSettings', settings).catch(() => {});
+/**
+ * A fresh inference worker (the thread count is fixed once WASM starts) with the model it had.
+ * 'none' when no model was loaded yet.
+ */
+export async function restartWorker(): Promise<boolean | 'none'> {
   cancelJob();
-  // Thread count is fixed once WASM starts, so a new setting needs a fresh worker.
   client.terminate();
   set({ model: null });
-  if (currentSource) await loadModel(currentSource);
-  else await activateInitial(self.location.search);
+  return currentSource ? loadModel(currentSource) : 'none';
 }
 
 export interface DroppedFile {

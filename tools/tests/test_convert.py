@@ -68,6 +68,9 @@ def _check_bundle(m: Model, fmt: str) -> None:
         p = out / v["file"]
         assert v["bytes"] == p.stat().st_size and v["sha256"] == bundle.sha256_file(p)
     assert "head" not in manifest  # encoder-only: train-head adds it
+    src = manifest["convertedFrom"]  # the checkpoint behind it (the in-browser converter writes the same)
+    assert (src["file"], src["layout"], src["bytes"]) == (res["ckpt"].name, fmt, res["ckpt"].stat().st_size)
+    assert src["sha256"] == bundle.sha256_file(res["ckpt"])
     assert manifest["architecture"] == {"family": "dinov2-vit", "variant": m.variant, "patchSize": 14,
                                         "depth": 12, "numHeads": m.dim // 64,
                                         "parameters": sum(p.numel() for k, p in m.torch.named_parameters()
