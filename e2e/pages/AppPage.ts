@@ -95,7 +95,7 @@ export class AppPage {
     return fs.readFileSync(file, 'utf8');
   }
 
-  /** Opens the case bar's "Case details" menu (fields, case files, deleting the case's cells). */
+  /** Opens the case bar's "Details" menu (fields, case files, deleting the case's cells). */
   async openCaseMenu(): Promise<void> {
     const menu = this.page.getByTestId('case-menu');
     if (!(await menu.evaluate((d) => (d as HTMLDetailsElement).open))) await menu.locator(':scope > summary').click();

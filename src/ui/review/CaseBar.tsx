@@ -75,7 +75,9 @@ export function CaseBar({ wbcTotal }: { wbcTotal: number }) {
           </button>
         </span>
         <details className="casemenu" data-testid="case-menu">
-          <summary>Case details</summary>
+          <summary>
+            Details<span className="visually-hidden"> of the case, and case files</span>
+          </summary>
           <div className="casemenu__body">
             <CaseDetailsFields c={c} withOperator={hasCells} />
             <CaseFiles />
