@@ -20,6 +20,8 @@ import { renderMarkdown, type BenchResult, type ModelResult, type DefaultExtras 
 import { serve } from './lib/server.ts';
 import { median } from './lib/stats.ts';
 import { runLevers } from './levers.ts';
+import { prepareTrainingBench, runTrainingBench } from './lib/training.ts';
+import { runLabHeadEmbedBench } from './lib/labHeadEmbed.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
 const CACHE = join(REPO, 'bench/.cache');
@@ -33,6 +35,11 @@ const USAGE = `npm run bench -- [options]
   --webgpu           also time the WebGPU EP (fp32 S/B) when Chromium exposes a hardware GPU adapter
                      (launches Chromium with its GPU process; a software adapter such as SwiftShader is never timed)
   --levers           also run the lever experiments (ORT build, threads, batch, session options, decode overlap)
+  --no-training      skip the training benchmark (seconds to train a lab head; on by default)
+  --training-n N     cells for the training benchmark (default 10000; --quick 2000)
+  --training-d D     embedding dimension for it (default 384, DinoBloom-S)
+  --training-embeddings FILE
+                     also time training (Node) on a real embeddings file from npm run embed
   --no-build         reuse bench/.cache/dist instead of running vite build
   --data DIR         folder of labelled crops (default ../shared/datasets/pbc/val, else e2e/fixtures/pbc)
   --out DIR          results folder (default bench/results)`;
@@ -46,6 +53,10 @@ const { values: args } = parseArgs({
     cells: { type: 'string' },
     'big-cells': { type: 'string' },
     levers: { type: 'boolean', default: false },
+    'no-training': { type: 'boolean', default: false },
+    'training-n': { type: 'string' },
+    'training-d': { type: 'string' },
+    'training-embeddings': { type: 'string' },
     webgpu: { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
     data: { type: 'string' },
@@ -127,7 +138,10 @@ async function main(): Promise<void> {
   const cellSet = loadCells(REPO, Math.max(200, defaultCells), args.data);
   log(`cells: ${cellSet.source}`);
 
+  const training = !args['no-training'];
+  const trainingDir = training ? await prepareTrainingBench(REPO, CACHE) : null;
   const srv = await serve({
+    ...(trainingDir ? { '/training-bench/': trainingDir } : {}),
     '/': dist,
     '/bench-models/': site,
     '/lab/': join(REPO, 'bench/lab'),
@@ -159,6 +173,8 @@ async function main(): Promise<void> {
     models: [],
     defaultExtras: null,
     levers: null,
+    training: null,
+    labHead: null,
     notes: notesEarly,
   };
   try {
@@ -168,6 +184,16 @@ async function main(): Promise<void> {
       if (model.key === 'default') result.defaultExtras = await defaultExtras(browser, srv.origin, cellSet);
       result.models.push(await benchModel(browser, srv.origin, model, cellSet, cellsFor[model.key as ModelKey]));
       loads.push(sampleLoad(`${model.key} end`));
+    }
+    if (training) {
+      loads.push(sampleLoad('training start'));
+      log(`== training a lab head (${formatLoad(loads[loads.length - 1]!)})`);
+      const spec = { n: Number(args['training-n'] ?? (quick ? 2000 : 10000)), d: Number(args['training-d'] ?? 384), classes: 8, seed: 1 };
+      result.training = await runTrainingBench({ browser, origin: srv.origin, prefix: '/training-bench/', spec, embeddingsFile: args['training-embeddings'], log });
+      loads.push(sampleLoad('training end'));
+      log('== lab head in the app: embedding a labelled folder + training');
+      result.labHead = await runLabHeadEmbedBench({ browser, origin: srv.origin, set: cellSet, n: quick ? 80 : 200, log });
+      loads.push(sampleLoad('lab head end'));
     }
     if (args.levers) {
       loads.push(sampleLoad('levers start'));

@@ -80,7 +80,7 @@ test('5,000 cells persist and reload; thumbnails are read lazily', async ({ page
   await app.open();
   const crops = await smallCrops(5000, 64);
   for (let i = 0; i < crops.length; i += 1000) await app.addFiles(crops.slice(i, i + 1000));
-  await app.waitForIdle();
+  await app.waitForIdle(600_000); // ~30 cells/s on 2 cores: about 3 minutes of classifying
   // Every cell has a result (tiny 64 px crops: some land under the threshold as Unidentified).
   await expect(app.thumbnails()).toHaveCount(5000);
   const before = await app.classByCellName();

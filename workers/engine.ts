@@ -8,6 +8,9 @@ import type * as OrtModule from 'onnxruntime-web';
 import { autoThreads, chooseBackend, isSoftwareAdapter, type BackendChoice, type BackendName, type BackendSettings, type EnvironmentFacts } from '../src/core/backend.ts';
 import { BUNDLE_HEAD_ID, type HeadRef } from '../src/core/cell.ts';
 import { applyHead, parseHeadJson, type LinearHead } from '../src/core/head.ts';
+import { readShiftStatsForBundle, shiftStatsMismatch } from '../src/core/shift/format.ts';
+import type { ShiftStats } from '../src/core/shift/stats.ts';
+import { createShiftScorer, INVALID_EMBEDDING_MESSAGE, type ShiftScorer } from '../src/core/shift/score.ts';
 import { BundleError, pickVariant, type BundleManifest, type EncoderVariant } from '../src/core/manifest.ts';
 import { checkModelIo } from '../src/core/modelIo.ts';
 import { preprocess } from '../src/core/preprocess.ts';
@@ -17,7 +20,7 @@ import {
   type Candidate, type CalibrationRecord, type Trial,
 } from '../src/inference/calibration.ts';
 import type {
-  BatchReport, BundleOffer, BundleSource, CalibrationInfo, CellInput, CellOutcome, ClassifySummary, HeadSpec, InferenceWorkerApi, LoadedModel, LoadProgress, StageTimings,
+  BatchReport, BundleOffer, BundleSource, CalibrationInfo, CellInput, CellOutcome, ClassifySummary, HeadSpec, InferenceWorkerApi, ShiftInfo, LoadedModel, LoadProgress, StageTimings,
 } from '../src/inference/types.ts';
 import { offerToFiles } from './bundleArchive.ts';
 import { openBundle, readVerified } from './bundleReader.ts';
@@ -38,6 +41,31 @@ function mark(name: string): void {
 /** The reference cells record for a bundle's own head: its id is fixed, its version the bundle's. */
 function bundleHeadRef(manifest: BundleManifest): HeadRef {
   return { id: BUNDLE_HEAD_ID, name: manifest.head?.trainedOn ? `bundle head (${manifest.head.trainedOn})` : 'bundle head', version: manifest.version };
+}
+
+/** What the page needs of the active shift checks (null: off). */
+interface ActiveShift {
+  scorer: ShiftScorer;
+  stats: ShiftStats;
+}
+
+function activeShift(stats: ShiftStats): ActiveShift {
+  return { scorer: createShiftScorer(stats), stats };
+}
+
+function shiftInfo(s: ActiveShift | null): ShiftInfo | null {
+  return s ? { threshold: s.scorer.threshold, expectedFlagRate: s.scorer.expectedFlagRate, kind: s.scorer.kind, stats: s.stats } : null;
+}
+
+/** The bundle's reference statistics, checked (size, sha256, dimension, encoder) before they are used. */
+async function loadShiftScorer(bundle: Awaited<ReturnType<typeof openBundle>>, manifest: BundleManifest, onProgress?: (p: LoadProgress) => void): Promise<ActiveShift> {
+  const entry = manifest.shift!;
+  const bytes = await readVerified(bundle, entry, onProgress);
+  try {
+    return activeShift(readShiftStatsForBundle(bytes, manifest));
+  } catch (e) {
+    throw new BundleError(`${entry.file}: ${(e as Error).message}`, entry.file);
+  }
 }
 
 /** Index of the first non-finite value of a row, or -1. */
@@ -111,6 +139,9 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
   private headRef: HeadRef | null = null;
   /** The bundle's own head (null for an encoder-only bundle), restored by setHead(null). */
   private bundleHead: { head: LinearHead; ref: HeadRef } | null = null;
+  /** Shift checks of the active head: the bundle's statistics, or a lab head's own (null: checks off). */
+  private shift: ActiveShift | null = null;
+  private bundleShift: ActiveShift | null = null;
   private manifest: BundleManifest | null = null;
   private environment: EnvironmentFacts | null = null;
   private batchSize = DEFAULT_BATCH;
@@ -183,6 +214,7 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
       const head = parseHeadJson(JSON.parse(new TextDecoder().decode(headBytes)), manifest.head.classes, manifest.embeddingDim);
       bundleHead = { head, ref: bundleHeadRef(manifest) };
     }
+    const bundleShift = manifest.shift ? await loadShiftScorer(bundle, manifest, onProgress) : null;
 
     // ---- which backend / threads / batch: cached calibration, else measure now
     const override = await overrideP;
@@ -251,6 +283,8 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
     this.session = session;
     this.ort = ort;
     this.bundleHead = bundleHead;
+    this.bundleShift = bundleShift;
+    this.shift = bundleShift;
     this.head = bundleHead?.head ?? null;
     this.headRef = bundleHead?.ref ?? null;
     this.manifest = manifest;
@@ -279,6 +313,7 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
       manifest,
       classes: this.head?.classes ?? [],
       head: this.headRef,
+      shift: shiftInfo(this.shift),
       encoderKey: this.encoderKey,
       bundleHead: bundleHead ? { classes: bundleHead.head.classes.slice(), weight: bundleHead.head.weight.slice(), bias: bundleHead.head.bias.slice() } : null,
       precision: variant.precision,
@@ -413,7 +448,7 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
     onProgress?.({ stage: 'verify' });
     const manifest = await this.inspectBundle({ kind: 'files', files });
     // Keep only what the manifest lists: stray files in a folder or zip are not imported.
-    const listed = ['manifest.json', ...manifest.encoder.variants.map((v) => v.file), ...(manifest.head ? [manifest.head.file] : [])];
+    const listed = ['manifest.json', ...manifest.encoder.variants.map((v) => v.file), ...(manifest.head ? [manifest.head.file] : []), ...(manifest.shift ? [manifest.shift.file] : [])];
     return { manifest, files: Object.fromEntries(listed.map((f) => [f, files[f]!])) };
   }
 
@@ -424,6 +459,7 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
       const headBytes = await readVerified(bundle, manifest.head);
       parseHeadJson(JSON.parse(new TextDecoder().decode(headBytes)), manifest.head.classes, manifest.embeddingDim);
     }
+    if (manifest.shift) await loadShiftScorer(bundle, manifest);
     for (const variant of manifest.encoder.variants) {
       const bytes = await readVerified(bundle, variant);
       if (!variant.backends.includes('wasm')) continue;
@@ -468,12 +504,13 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
    * Switches the head classify() applies, without reloading the encoder: a lab head (its input
    * dimension must be the encoder's) or, with null, the bundle's own head.
    */
-  setHead(spec: HeadSpec | null): { classes: string[]; head: HeadRef | null } {
+  setHead(spec: HeadSpec | null): { classes: string[]; head: HeadRef | null; shift: ShiftInfo | null } {
     const manifest = this.manifest;
     if (!manifest) throw new Error('No model is loaded.');
     if (spec === null) {
       this.head = this.bundleHead?.head ?? null;
       this.headRef = this.bundleHead?.ref ?? null;
+      this.shift = this.bundleShift;
     } else {
       const C = spec.classes.length;
       const D = manifest.embeddingDim;
@@ -481,10 +518,15 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
         throw new Error(`Head "${spec.ref.name}" expects ${spec.weight.length / Math.max(1, C)}-dimensional embeddings but the encoder of "${manifest.name}" produces ${D}.`);
       }
       if (spec.bias.length !== C) throw new Error(`Head "${spec.ref.name}" has ${spec.bias.length} biases for ${C} classes.`);
+      // A lab head is checked against the lab's own training cells; without statistics of its own
+      // (too few cells) the checks are off rather than measured against data it was not trained on.
+      const mismatch = spec.shift ? shiftStatsMismatch(spec.shift, manifest, this.encoderKey.slice(this.encoderKey.indexOf(':') + 1)) : null;
+      if (mismatch) throw new Error(`The shift statistics of head "${spec.ref.name}" do not fit this encoder: ${mismatch}`);
       this.head = { classes: spec.classes.slice(), inputDim: D, weight: spec.weight, bias: spec.bias };
       this.headRef = { ...spec.ref };
+      this.shift = spec.shift ? activeShift(spec.shift) : null;
     }
-    return { classes: this.head?.classes ?? [], head: this.headRef };
+    return { classes: this.head?.classes ?? [], head: this.headRef, shift: shiftInfo(this.shift) };
   }
 
   private async run(jobId: string, cells: CellInput[], onBatch: (report: BatchReport) => void, batchSize: number | undefined, withHead: boolean): Promise<ClassifySummary> {
@@ -582,14 +624,19 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
           const d = manifest.embeddingDim;
           const c = head?.classes.length ?? 0;
           const probs = head ? applyHead(head, embeddings, good.length) : new Float32Array(0);
+          const shift = withHead && this.shift ? this.shift.scorer.assess(embeddings, good.length) : null;
           good.forEach((g, i) => {
             // A broken image or model can give NaN/Inf: an error, never a confident class or "in distribution".
             const bad = firstNonFinite(embeddings, i * d, (i + 1) * d);
             if (bad >= 0) {
-              outcomes.push({ id: g.id, ok: false, reason: 'embedding-invalid', message: `The model produced an invalid embedding for this image (value ${bad} is not a finite number).` });
+              outcomes.push({ id: g.id, ok: false, reason: 'embedding-invalid', message: INVALID_EMBEDDING_MESSAGE });
               return;
             }
-            outcomes.push({ id: g.id, ok: true, probabilities: probs.slice(i * c, (i + 1) * c), embedding: embeddings.slice(i * d, (i + 1) * d), width: g.width, height: g.height });
+            const a = shift?.[i];
+            outcomes.push({
+              id: g.id, ok: true, probabilities: probs.slice(i * c, (i + 1) * c), embedding: embeddings.slice(i * d, (i + 1) * d), width: g.width, height: g.height,
+              ...(a?.ok ? { shift: { score: a.score, flagged: a.flagged } } : {}),
+            });
           });
           timings.headMs += performance.now() - t3;
         }

@@ -2,6 +2,8 @@
 import type { EngineStats } from './app.ts';
 import type { LoadSample, MachineInfo } from './machine.ts';
 import type { Stages } from './native.ts';
+import type { TrainingRun } from './trainingData.ts';
+import type { LabHeadEmbedRun } from './labHeadEmbed.ts';
 import { fmt } from './stats.ts';
 
 export interface ModelResult {
@@ -66,6 +68,10 @@ export interface BenchResult {
   models: ModelResult[];
   defaultExtras: DefaultExtras | null;
   levers: LeverRow[] | null;
+  /** seconds to train a lab head (bench/lib/training.ts); null when not run */
+  training?: TrainingRun[] | null;
+  /** the app's Lab heads panel on a labelled folder (bench/lib/labHeadEmbed.ts) */
+  labHead?: LabHeadEmbedRun | null;
   notes: string[];
 }
 
@@ -179,6 +185,38 @@ export function renderMarkdown(r: BenchResult): string {
         `| ${i + 1} | ${b.cells} | ${fmt(b.cellsPerSec, 1)} | ${fmt(b.uiIdleMs / 1000, 1)} s | ${b.longTasks.count} / ${fmt(b.longTasks.maxMs, 0)} ms / ${fmt(b.longTasks.totalMs, 0)} ms | ${fi ? `${fmt(fi.ms, 0)} ms (${fmt(fi.appMs, 0)} ms)` : 'none > 50 ms'} | ${mib(b.memoryBytes)} MiB | ${fmt(b.rendererRssMiB, 0)} MiB (${fmt(b.rendererPeakMiB, 0)}) |`,
       );
     });
+    L.push('');
+  }
+  if (r.training?.length) {
+    L.push('## Training a lab head');
+    L.push('');
+    L.push(
+      'Seconds from `train()` to its result, for everything the lab waits for: stratified 5-fold evaluation (C chosen inside each fold by 3-fold inner cross-validation along the warm-started C path), kNN k = 1 and 20 on the same folds, temperature scaling, and the final fit (C chosen again on all cells). Browser = the training worker’s `TrainingEngine` in a Chromium Web Worker; Node = the same class (what `npm run train-head` runs). One run each, after the inference rows (see the load samples).',
+    );
+    L.push('');
+    L.push('*CPU s*: the Node process\'s CPU time during the run — on a machine shared with other work the wall time is longer; the CPU time is what the run needs of one otherwise idle core.');
+    L.push('');
+    L.push('| where | data | seconds | CPU s | k-fold part | final fit | C (per fold) | C values tried (final) | balanced acc. (LR / kNN 1 / kNN 20) | T |');
+    L.push('|---|---|---|---|---|---|---|---|---|---|');
+    const p1 = (v: number | null | undefined) => (v === null || v === undefined ? '–' : `${(100 * v).toFixed(1)}%`);
+    for (const t of r.training) {
+      L.push(
+        `| ${t.where} | ${t.data} | **${fmt(t.seconds, 1)}** | ${t.cpuSeconds === undefined ? '–' : fmt(t.cpuSeconds, 1)} | ${fmt(t.evaluationSeconds, 1)} s | ${fmt(t.finalSeconds, 1)} s | ${t.C} (${t.cPerFold.join(', ')}) | ${t.cEvaluated} | ${p1(t.balancedAccuracy)} / ${t.knnBalancedAccuracy.map(p1).join(' / ')} | ${fmt(t.temperature, 2)} |`,
+      );
+    }
+    L.push('');
+  }
+  if (r.labHead) {
+    const h = r.labHead;
+    L.push('## Lab head in the app');
+    L.push('');
+    L.push(
+      `Models → Lab heads, a labelled folder of ${h.cells} crops in ${h.classes} classes picked with the directory input, then *Train head*: embedding with the active encoder in the inference worker (nothing cached), then the training worker. Model: ${h.model}.`,
+    );
+    L.push('');
+    L.push('| embedding | cells/s | training | again (embeddings cached) | k-fold balanced accuracy |');
+    L.push('|---|---|---|---|---|');
+    L.push(`| ${fmt(h.embedSeconds, 1)} s | **${fmt(h.embedCellsPerSec, 1)}** | ${fmt(h.trainSeconds, 1)} s | ${fmt(h.cachedEmbedSeconds, 1)} s | ${h.balancedAccuracy === null ? '–' : `${(100 * h.balancedAccuracy).toFixed(1)} %`} |`);
     L.push('');
   }
   if (r.levers?.length) {

@@ -44,9 +44,9 @@ export class AppPage {
   }
 
   /** Waits until no cell is waiting and the progress bar is gone. */
-  async waitForIdle(): Promise<void> {
-    await expect(this.page.getByRole('progressbar', { name: 'Classification progress' })).toHaveCount(0, { timeout: 170_000 });
-    await expect(this.page.getByRole('region', { name: /^Waiting/ })).toHaveCount(0, { timeout: 170_000 });
+  async waitForIdle(timeout = 170_000): Promise<void> {
+    await expect(this.page.getByRole('progressbar', { name: 'Classification progress' })).toHaveCount(0, { timeout });
+    await expect(this.page.getByRole('region', { name: /^Waiting/ })).toHaveCount(0, { timeout });
   }
 
   thumbnails(): Locator {
@@ -95,7 +95,7 @@ export class AppPage {
     return fs.readFileSync(file, 'utf8');
   }
 
-  /** Opens the case bar's "Details" menu (fields, case files, deleting the case's cells). */
+  /** Opens the case bar's "Case details" menu (fields, case files, deleting the case's cells). */
   async openCaseMenu(): Promise<void> {
     const menu = this.page.getByTestId('case-menu');
     if (!(await menu.evaluate((d) => (d as HTMLDetailsElement).open))) await menu.locator(':scope > summary').click();

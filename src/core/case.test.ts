@@ -92,6 +92,18 @@ describe('canSign', () => {
     expect(many.reasons[0]).toMatch(/^12 cells are still Unidentified/u);
   });
 
+  it('blocks on cells flagged as unlike the training data until a reviewer gives them a class', () => {
+    const flagged = (className: string, reviewed: boolean) => ({ ...cell(className), shiftFlagged: true, reviewed });
+    const r = canSign(ready(), [...good, flagged('neutrophil', false), flagged('monocyte', false)], 'Dr. Who');
+    expect(r.ok).toBe(false);
+    expect(r.reasons).toEqual(['2 cells are flagged as unlike the training data: look at each and give it a class (or "Not classed") before signing.']);
+    expect(canSign(ready(), [...good, flagged('neutrophil', true)], 'Dr. Who')).toEqual({ ok: true, reasons: [] });
+    // an Unidentified flagged cell is counted once, as Unidentified; not-flagged and error cells never block
+    const u = canSign(ready(), [...good, { ...cell(UNIDENTIFIED), shiftFlagged: true }, { ...cell('neutrophil'), shiftFlagged: false }, { ...cell(null, 'error'), shiftFlagged: true }], 'Dr. Who');
+    expect(u.reasons).toHaveLength(1);
+    expect(u.reasons[0]).toMatch(/^1 cell is still Unidentified/u);
+  });
+
   it('blocks on cells still waiting for classification, giving their number', () => {
     const r = canSign(ready(), [...good, cell(null, 'queued'), cell(null, 'queued'), cell(null, 'queued')], 'Dr. Who');
     expect(r.reasons).toEqual(['3 cells are still waiting for classification.']);

@@ -78,15 +78,27 @@ export interface SignCheck {
 const cellsWord = (n: number) => (n === 1 ? '1 cell' : `${n} cells`);
 const isAre = (n: number) => (n === 1 ? 'is' : 'are');
 
+/** What canSign needs of a cell. */
+export interface SignCellInput {
+  status: 'queued' | 'classified' | 'error';
+  className: string | null;
+  /** the shift check flagged the cell as unlike the model's training data (absent: not flagged / checks off) */
+  shiftFlagged?: boolean;
+  /** a reviewer gave the cell a class (its userClass is set) */
+  reviewed?: boolean;
+}
+
 /**
  * Whether `signer` may sign the case now, and if not, every reason why (in a fixed order).
  * Unidentified cells block signing (each must be given a class, "Not classed" included); so do
  * cells still waiting for classification, and classified cells with no class at all (their
- * model's class list is missing). Error cells do not block: they are reported as errors.
+ * model's class list is missing). Error cells do not block: they are reported as errors. Cells the
+ * shift check flagged as unlike the training data block like Unidentified ones until a reviewer has
+ * given them a class.
  */
 export function canSign(
   c: CaseRecord,
-  cells: readonly { status: 'queued' | 'classified' | 'error'; className: string | null }[],
+  cells: readonly SignCellInput[],
   signer: string,
 ): SignCheck {
   const reasons: string[] = [];
@@ -99,17 +111,26 @@ export function canSign(
   let unidentified = 0;
   let noClass = 0;
   let queued = 0;
+  let unlike = 0;
   for (const cell of cells) {
     if (cell.status === 'queued') queued++;
     else if (cell.status === 'classified') {
       if (cell.className === UNIDENTIFIED) unidentified++;
       else if (cell.className === null || cell.className === undefined) noClass++;
-      else classified++;
+      else {
+        classified++;
+        // Like an Unidentified cell: the model's class means little for a cell unlike its training
+        // data, so a reviewer must look at it (give it a class, the same one included).
+        if (cell.shiftFlagged === true && cell.reviewed !== true) unlike++;
+      }
     }
   }
   if (classified === 0) reasons.push('There are no classified cells in this case: nothing to report.');
   if (unidentified > 0) {
     reasons.push(`${cellsWord(unidentified)} ${isAre(unidentified)} still Unidentified: give each a class (or "Not classed") before signing.`);
+  }
+  if (unlike > 0) {
+    reasons.push(`${cellsWord(unlike)} ${isAre(unlike)} flagged as unlike the training data: look at each and give it a class (or "Not classed") before signing.`);
   }
   if (noClass > 0) {
     reasons.push(`${cellsWord(noClass)} ${noClass === 1 ? 'has' : 'have'} a result but no class (the model's class list is missing): load the model or reclassify them.`);

@@ -37,6 +37,7 @@ function good(): BundleManifest {
       ],
     },
     head: { type: 'linear-softmax', classes: ['basophil', 'eosinophil', 'neutrophil'], file: 'head.json', bytes: 1234, sha256: SHA_A, trainedOn: 'PBC train' },
+    shift: { format: 'dinobloom-shift-stats-v1', file: 'shift.json', bytes: 51234, sha256: SHA_B },
     unidentifiedThreshold: 0.5,
     licence: 'Apache-2.0',
     citation: 'Koch et al., DinoBloom, MICCAI 2024',
@@ -106,6 +107,13 @@ const broken: [string, (m: Json) => void, RegExp?][] = [
   ['head missing sha', (m) => delete at(m, 'head').sha256],
   ['head extra key', (m) => (at(m, 'head').weights = [])],
   ['head trainedOn number', (m) => (at(m, 'head').trainedOn = 2024)],
+  ['shift wrong format', (m) => (at(m, 'shift').format = 'dinobloom-shift-stats-v2'), /^shift\.format must be "dinobloom-shift-stats-v1"/],
+  ['shift file with folder', (m) => (at(m, 'shift').file = '../shift.json'), /^shift\.file must be a plain file name/],
+  ['shift bytes 0', (m) => (at(m, 'shift').bytes = 0)],
+  ['shift bad sha', (m) => (at(m, 'shift').sha256 = 'xyz'), /^shift\.sha256 must be 64 lowercase hex/],
+  ['shift missing sha', (m) => delete at(m, 'shift').sha256, /shift is missing required property "sha256"/],
+  ['shift extra key', (m) => (at(m, 'shift').threshold = 3), /shift has unknown property "threshold"/],
+  ['shift not object', (m) => (m.shift = 'shift.json')],
   ['threshold > 1', (m) => (m.unidentifiedThreshold = 1.5)],
   ['threshold < 0', (m) => (m.unidentifiedThreshold = -0.1)],
   ['threshold string', (m) => (m.unidentifiedThreshold = '0.5')],
@@ -122,8 +130,9 @@ const broken: [string, (m: Json) => void, RegExp?][] = [
 const goodVariants: [string, (m: Json) => void][] = [
   ['as is', () => {}],
   ['encoder-only (no head)', (m) => delete m.head],
+  ['no shift statistics (checks off)', (m) => delete m.shift],
   ['minimal', (m) => {
-    for (const k of ['description', 'testModel', 'output', 'head', 'dataCredit', 'metrics']) delete m[k];
+    for (const k of ['description', 'testModel', 'output', 'head', 'shift', 'dataCredit', 'metrics']) delete m[k];
     m.architecture = { family: 'cnn', variant: 'cellnet-compact' };
   }],
   ['threshold bounds', (m) => (m.unidentifiedThreshold = 0)],

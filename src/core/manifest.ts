@@ -37,6 +37,14 @@ export interface BundleHeadEntry {
   trainedOn?: string;
 }
 
+/** Reference statistics of the encoder's embeddings for the shift checks (src/core/shift/format.ts). */
+export interface BundleShiftEntry {
+  format: 'dinobloom-shift-stats-v1';
+  file: string;
+  bytes: number;
+  sha256: string;
+}
+
 export interface BundleArchitecture {
   family: 'dinov2-vit' | 'cnn';
   variant: string;
@@ -73,6 +81,8 @@ export interface BundleManifest {
   encoder: { variants: EncoderVariant[] };
   /** absent in an encoder-only bundle straight from the converter */
   head?: BundleHeadEntry;
+  /** absent: the app runs with shift checks off for this bundle */
+  shift?: BundleShiftEntry;
   unidentifiedThreshold: number;
   licence: string;
   citation: string;
@@ -95,7 +105,7 @@ const SHA_RE = /^[0-9a-f]{64}$/u;
 
 type Obj = Record<string, unknown>;
 
-function isObject(v: unknown): v is Obj {
+export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 function describe(v: unknown): string {
@@ -112,7 +122,8 @@ function codePoints(s: string): number {
   return n;
 }
 
-class Checker {
+/** Collects validation errors, each naming its JSON path (also used by src/core/shift/format.ts). */
+export class Checker {
   readonly errors: string[] = [];
 
   err(path: string, msg: string): void {
@@ -184,7 +195,7 @@ class Checker {
 
 const TOP_KEYS = [
   'formatVersion', 'id', 'name', 'version', 'description', 'testModel', 'architecture', 'embeddingDim', 'input',
-  'output', 'encoder', 'head', 'unidentifiedThreshold', 'licence', 'citation', 'dataCredit', 'metrics',
+  'output', 'encoder', 'head', 'shift', 'unidentifiedThreshold', 'licence', 'citation', 'dataCredit', 'metrics',
 ] as const;
 const TOP_REQUIRED = [
   'formatVersion', 'id', 'name', 'version', 'architecture', 'embeddingDim', 'input', 'encoder',
@@ -286,6 +297,16 @@ export function validateManifest(json: unknown): ManifestValidation {
     c.optional(h, 'trainedOn', (v) => c.string('head.trainedOn', v));
   });
 
+  c.optional(m, 'shift', (h) => {
+    if (!c.object('shift', h, ['format', 'file', 'bytes', 'sha256'], ['format', 'file', 'bytes', 'sha256'])) return;
+    c.optional(h, 'format', (v) => {
+      if (v !== 'dinobloom-shift-stats-v1') c.err('shift.format', `must be "dinobloom-shift-stats-v1" (got ${describe(v)})`);
+    });
+    c.optional(h, 'file', (v) => checkFileName(c, 'shift.file', v));
+    c.optional(h, 'bytes', (v) => c.number('shift.bytes', v, { integer: true, min: 1 }));
+    c.optional(h, 'sha256', (v) => checkSha(c, 'shift.sha256', v));
+  });
+
   c.optional(m, 'unidentifiedThreshold', (v) => c.number('unidentifiedThreshold', v, { min: 0, max: 1 }));
   c.optional(m, 'licence', (v) => c.string('licence', v, { min: 1 }));
   c.optional(m, 'citation', (v) => c.string('citation', v, { min: 1 }));
@@ -298,13 +319,13 @@ export function validateManifest(json: unknown): ManifestValidation {
   return { ok: true, manifest: m as unknown as BundleManifest };
 }
 
-function checkFileName(c: Checker, path: string, v: unknown): void {
+export function checkFileName(c: Checker, path: string, v: unknown): void {
   c.string(path, v, {
     pattern: FILE_RE,
     patternMsg: 'must be a plain file name (1-128 characters of A-Z, a-z, 0-9, ".", "_" or "-", no folders)',
   });
 }
-function checkSha(c: Checker, path: string, v: unknown): void {
+export function checkSha(c: Checker, path: string, v: unknown): void {
   c.string(path, v, { pattern: SHA_RE, patternMsg: 'must be 64 lowercase hex characters' });
 }
 

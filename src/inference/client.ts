@@ -6,7 +6,7 @@ import * as Comlink from 'comlink';
 import type { BackendSettings, EnvironmentFacts } from '../core/backend.ts';
 import type { BundleManifest } from '../core/manifest.ts';
 import type { HeadRef } from '../core/cell.ts';
-import type { BatchReport, BundleOffer, BundleSource, CellInput, ClassifySummary, HeadSpec, InferenceWorkerApi, LoadedModel, LoadProgress } from './types.ts';
+import type { BatchReport, BundleOffer, BundleSource, CellInput, ClassifySummary, HeadSpec, ShiftInfo, InferenceWorkerApi, LoadedModel, LoadProgress } from './types.ts';
 
 export interface CellJobOptions {
   signal?: AbortSignal;
@@ -83,8 +83,8 @@ export class InferenceClient {
     const api = this.api();
     const model = await this.guarded(api.loadBundle(source, settings, onProgress ? Comlink.proxy(onProgress) : undefined));
     if (this.labHead && this.labHead.modelId === model.manifest.id) {
-      const { classes, head } = await this.guarded(api.setHead(this.labHead.spec));
-      return { ...model, classes, head };
+      const { classes, head, shift } = await this.guarded(api.setHead(this.labHead.spec));
+      return { ...model, classes, head, shift };
     }
     return model;
   }
@@ -115,7 +115,7 @@ export class InferenceClient {
    * Switches the worker's head for the loaded model (null: the bundle's own). The head is remembered
    * and set again when the same model is loaded later by a fresh worker (crash, new thread count).
    */
-  async setHead(modelId: string, spec: HeadSpec | null): Promise<{ classes: string[]; head: HeadRef | null }> {
+  async setHead(modelId: string, spec: HeadSpec | null): Promise<{ classes: string[]; head: HeadRef | null; shift: ShiftInfo | null }> {
     const result = await this.guarded(this.api().setHead(spec));
     this.labHead = spec ? { modelId, spec } : null;
     return result;

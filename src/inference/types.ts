@@ -6,6 +6,7 @@ import type { BackendChoice, BackendName, BackendSettings, EnvironmentFacts } fr
 import type { BundleManifest } from '../core/manifest.ts';
 import type { SniffError } from '../core/imageSniff.ts';
 import type { HeadRef } from '../core/cell.ts';
+import type { ShiftStats } from '../core/shift/stats.ts';
 
 /** What a user offers for import: dropped folder files, a .zip, or the URL of a manifest.json. */
 export type BundleOffer =
@@ -24,6 +25,8 @@ export interface LoadedModel {
   classes: string[];
   /** The active head (null: encoder-only bundle, no head yet). */
   head: HeadRef | null;
+  /** Shift checks of the active head (null: off — no reference statistics for it). */
+  shift: ShiftInfo | null;
   /** `<bundle id>:<encoder variant sha256>`: embeddings are comparable only within one encoder key. */
   encoderKey: string;
   /** The bundle's own head (null for an encoder-only bundle), e.g. to re-apply it to stored embeddings. */
@@ -105,13 +108,24 @@ export interface ClassifySummary {
   timings: StageTimings;
 }
 
-/** A lab head handed to the worker (weights transferred). */
+/** A lab head handed to the worker. */
 export interface HeadSpec {
   ref: HeadRef;
   classes: string[];
   /** C × D, row-major */
   weight: Float32Array;
   bias: Float32Array;
+  /** the head's own reference statistics (from its training cells); absent: shift checks off */
+  shift?: ShiftStats;
+}
+
+export interface ShiftInfo {
+  threshold: number;
+  /** flag rate expected on the model's own kind of cells (the banner's "expected about y %") */
+  expectedFlagRate: number;
+  kind: string;
+  /** the statistics themselves: the map's reference cells and the folders' batch offsets */
+  stats: ShiftStats;
 }
 
 export interface InferenceWorkerApi {
@@ -121,7 +135,7 @@ export interface InferenceWorkerApi {
   prepareImport(offer: BundleOffer, onProgress?: (p: LoadProgress) => void): Promise<{ manifest: BundleManifest; files: Record<string, Blob> }>;
   classify(jobId: string, cells: CellInput[], onBatch: (report: BatchReport) => void, batchSize?: number): Promise<ClassifySummary>;
   embed(jobId: string, cells: CellInput[], onBatch: (report: BatchReport) => void, batchSize?: number): Promise<ClassifySummary>;
-  setHead(spec: HeadSpec | null): { classes: string[]; head: HeadRef | null };
+  setHead(spec: HeadSpec | null): { classes: string[]; head: HeadRef | null; shift: ShiftInfo | null };
   cancel(jobId: string): void;
   /** Resolves once the worker holds the Web Lock `name`, which it keeps until it dies. */
   holdLifeline(name: string): Promise<void>;

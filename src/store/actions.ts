@@ -18,6 +18,7 @@ import { requestPersistence } from '../storage/quota.ts';
 import { useApp } from './index.ts';
 import { openInitialCase, recordCaseEvent, recordCaseEvents } from './caseActions.ts';
 import { activateInitial } from './modelActions.ts';
+import { caseShiftSummary, shiftExport } from './caseShift.ts';
 
 const set = useApp.setState;
 const get = useApp.getState;
@@ -155,6 +156,9 @@ export interface AddOptions {
 /** The duplicates refused by the last add, kept for its "Add anyway". */
 let pendingDuplicates: DroppedFile[] = [];
 
+/** Cancel presses so far: an add still streaming files in when the user cancelled must not restart the run. */
+let cancels = 0;
+
 /** sha256 of a file's bytes, or null when they cannot be read (the cell then gets its own error row). */
 async function hashFile(file: Blob): Promise<string | null> {
   try {
@@ -196,6 +200,12 @@ export async function addFiles(given: DroppedFile[], opts: AddOptions = {}): Pro
   const index = new HashIndex(opts.allowDuplicates ? [] : get().order.map((id) => get().cells[id]!).filter(Boolean));
   const duplicates: { file: DroppedFile; sameAs: string }[] = [];
   let addedCount = 0;
+  // Cells of this add are classified as they arrive, unless the user cancels meanwhile: the rest then
+  // wait for "Classify N waiting cells" (or the next add).
+  const cancelsAtStart = cancels;
+  const classifyArrived = (): void => {
+    if (cancels === cancelsAtStart) void runQueue();
+  };
   const now = Date.now();
   // In short slices, yielding in between, so that a big drop never blocks the page: reading a picked
   // file's name and size asks the browser process for its metadata (~0.3 ms a file on 2 cores — 200
@@ -237,7 +247,7 @@ export async function addFiles(given: DroppedFile[], opts: AddOptions = {}): Pro
     added.forEach((c, i) => memoryBlobs.set(c.id, blobs[i]!));
     set({ order: [...get().order, ...added.map((c) => c.id)] });
     updateCells(added);
-    void runQueue();
+    classifyArrived();
     await db.saveImages(added.map((c, i) => [c.id, blobs[i]!] as [string, Blob])).catch((e: Error) => set({ storageError: e.message }));
     await new Promise((r) => setTimeout(r, 0));
   }
@@ -248,7 +258,7 @@ export async function addFiles(given: DroppedFile[], opts: AddOptions = {}): Pro
   if (skipped.length) parts.push(`${skipped.length} hidden/system file(s) skipped`);
   if (opts.allowDuplicates) parts.push('added anyway although identical to cells in the case');
   void recordCaseEvent({ action: 'add-cells', detail: parts.join('; ') });
-  void runQueue();
+  classifyArrived();
 }
 
 /** "Add anyway": adds the duplicates the last add refused. */
@@ -436,14 +446,15 @@ export async function embedWithActiveEncoder(cells: CellInput[], opts: { signal?
 export async function setActiveHead(spec: HeadSpec | null): Promise<void> {
   const model = get().model;
   if (!model) throw new Error('No model is loaded.');
-  const { classes, head } = await client.setHead(model.manifest.id, spec);
+  const { classes, head, shift } = await client.setHead(model.manifest.id, spec);
   const modelClasses = head ? { ...get().modelClasses, [classesKey(model.manifest.id, head)]: classes } : get().modelClasses;
-  set({ model: { ...model, classes, head }, modelClasses });
+  set({ model: { ...model, classes, head, shift }, modelClasses });
   await db.saveMeta('modelClasses', modelClasses).catch((e: Error) => set({ storageError: e.message }));
   void runQueue();
 }
 
 export function cancelJob(): void {
+  cancels++;
   abortController?.abort();
 }
 
@@ -549,6 +560,7 @@ export function resultsJson(): unknown {
   return JSON.parse(
     toJson(exportRows(), model?.classes ?? [], { id: m?.id ?? 'none', name: m?.name ?? 'none', version: m?.version ?? '', head: model?.head ?? null }, undefined, {
       ...(c ? { case: { sampleId: c.sampleId, date: c.date, operator: c.operator, status: c.status, signedBy: c.signedBy, signedAt: c.signedAt } } : {}),
+      shift: shiftExport(caseShiftSummary(get().order.map((id) => get().cells[id]!), model)),
     }),
   );
 }

@@ -167,7 +167,9 @@ export async function redoReclassify(): Promise<void> {
 export function signCheck(signer: string): SignCheck {
   const c = get().activeCase;
   if (!c) return { ok: false, reasons: ['No case is open.'] };
-  const cells = get().order.map((id) => get().cells[id]!).map((cell) => ({ status: cell.status, className: currentClassName(cell) }));
+  const cells = get()
+    .order.map((id) => get().cells[id]!)
+    .map((cell) => ({ status: cell.status, className: currentClassName(cell), shiftFlagged: cell.shift?.flagged === true, reviewed: cell.userClass !== null }));
   return canSign(c, cells, signer);
 }
 

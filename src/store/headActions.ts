@@ -7,7 +7,8 @@
 import { appendAudit, isLocked } from '../core/case.ts';
 import { BUNDLE_HEAD_ID, type Cell } from '../core/cell.ts';
 import { applyHead } from '../core/head.ts';
-import { uniqueHeadName } from '../core/training/index.ts';
+import type { ShiftStats } from '../core/shift/stats.ts';
+import { uniqueHeadName, type LabHeadRecord } from '../core/training/index.ts';
 import type { HeadSpec } from '../inference/types.ts';
 import { saveCase } from '../storage/cases.ts';
 import * as db from '../storage/db.ts';
@@ -29,7 +30,14 @@ export async function refreshHeads(): Promise<void> {
 
 export function headSpec(h: StoredHead): HeadSpec {
   // copies: the worker keeps its own (the stored entry stays usable here)
-  return { ref: { id: h.id, name: h.name, version: h.version }, classes: h.classes.slice(), weight: Float32Array.from(h.weight), bias: Float32Array.from(h.bias) };
+  const shift = (h.record as LabHeadRecord | null)?.shift as ShiftStats | undefined;
+  return {
+    ref: { id: h.id, name: h.name, version: h.version },
+    classes: h.classes.slice(),
+    weight: Float32Array.from(h.weight),
+    bias: Float32Array.from(h.bias),
+    ...(shift ? { shift } : {}),
+  };
 }
 
 /** Heads listed for the loaded encoder. */

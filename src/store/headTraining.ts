@@ -254,7 +254,12 @@ export async function trainLabHead(input: TrainHeadInput): Promise<void> {
     const current = currentHeadOf();
     set({ headJob: { stage: 'train', done: 0, total: 1, detail: 'starting' } });
     const result = await trainer.train(
-      { classes: set0.classes, embeddings: set0.embeddings, labels: set0.labels, dim: set0.dim, options: { folds: input.folds ?? 5 }, ...(current ? { currentHead: current } : {}) },
+      {
+        classes: set0.classes, embeddings: set0.embeddings, labels: set0.labels, dim: set0.dim, options: { folds: input.folds ?? 5 },
+        ...(current ? { currentHead: current } : {}),
+        // its own shift checks: cells unlike the lab's training cells get flagged
+        shiftStats: { bundleId: model.manifest.id, encoderSha256: model.manifest.encoder.variants.map((v) => v.sha256), source: `lab head training set (${set0.summary.total} cells)` },
+      },
       { signal, onProgress: (p) => set({ headJob: { stage: 'train', done: p.fraction, total: 1, detail: p.detail } }) },
     );
     const existing = get().labHeads.filter((h) => h.encoderId === model.manifest.id).map((h) => h.record as LabHeadRecord);
@@ -268,6 +273,8 @@ export async function trainLabHead(input: TrainHeadInput): Promise<void> {
     });
     // A retrained head is the next version of the same head: same name, higher version.
     if (extended && !input.name?.trim()) record = { ...record, name: extended.name };
+    if (result.shiftStats) record = { ...record, shift: result.shiftStats };
+    if (result.shiftNote) messages.push(result.shiftNote);
     set({ headResult: { record, skipped, messages: [...messages, ...result.messages], trainingItems, saved: false } satisfies HeadTrainingOutcome });
   } catch (e) {
     const err = e as Error;

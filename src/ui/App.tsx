@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { initApp } from '../store/actions.ts';
 import { useApp } from '../store/index.ts';
 import { initReview } from '../store/reviewActions.ts';
@@ -21,6 +21,8 @@ import { CaseBar } from './review/CaseBar.tsx';
 import { FirstVisit } from './review/FirstVisit.tsx';
 import { useReviewClasses } from './review/reviewClasses.ts';
 import { focusGallery, useReviewKeys } from './review/useReviewKeys.ts';
+import { CaseMap } from './map/CaseMap.tsx';
+import { CaseShiftBanner } from './shift/CaseShiftBanner.tsx';
 import { Toast } from './Toast.tsx';
 import { useCellViews } from './useCellViews.ts';
 
@@ -40,6 +42,7 @@ export function App() {
   const over = usePageDrop();
   const hasCells = useApp((s) => s.order.length > 0);
   const detailOpen = useApp((s) => s.detailOpen);
+  const [mapOpen, setMapOpen] = useState(false);
   return (
     <>
       <a
@@ -68,12 +71,18 @@ export function App() {
           <ProgressBar />
           <AppNotices />
           <AddReport />
-          {/* Case-wide banners (e.g. the shift banner) go here: above the gallery, below the case bar. */}
+          <CaseShiftBanner />
           <div className={`workspace${detailOpen ? ' workspace--detail' : ''}${hasCells ? '' : ' workspace--empty'}`}>
             <div className="workspace__main">
               {hasCells ? (
                 <>
                   <GalleryToolbar />
+                  <div className="casemap__toggle">
+                    <button type="button" className="button--secondary" aria-expanded={mapOpen} onClick={() => setMapOpen(!mapOpen)}>
+                      {mapOpen ? 'Hide the embedding map' : 'Show the embedding map'}
+                    </button>
+                  </div>
+                  {mapOpen && <CaseMap items={items} />}
                   <Gallery items={items} />
                 </>
               ) : (

@@ -183,10 +183,11 @@ function walk(dir: string, prefix = ''): { path: string; size: number }[] {
   const out: { path: string; size: number }[] = [];
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const rel = prefix ? `${prefix}/${e.name}` : e.name;
-    if (e.isDirectory()) {
+    const st = e.isSymbolicLink() ? statSync(join(dir, e.name), { throwIfNoEntry: false }) : e; // follow links
+    if (st?.isDirectory()) {
       if (!isHiddenPath([e.name])) out.push(...walk(join(dir, e.name), rel));
       else out.push({ path: `${rel}/.`, size: 0 }); // counted as hidden
-    } else if (e.isFile()) {
+    } else if (st?.isFile()) {
       out.push({ path: rel, size: statSync(join(dir, e.name)).size });
     }
   }
@@ -510,13 +511,13 @@ export function writeEmbeddings(path: string, f: EmbeddingsFile): void {
 export async function embedDataset(
   enc: LoadedEncoder,
   dataDir: string,
-  opts: { batch?: number; limit?: number; label?: string; quiet?: boolean } = {},
+  opts: { batch?: number; limit?: number; label?: string; quiet?: boolean; decode?: (path: string) => Promise<RasterImage> } = {},
 ): Promise<EmbeddingsFile> {
   const ds = listDataset(dataDir, opts.limit);
   for (const m of ds.messages) process.stderr.write(`note: ${m}\n`);
   for (const f of ds.skipped) process.stderr.write(`warning: skipped ${f.path}: ${f.message}\n`);
   const progress = opts.quiet ? undefined : new Progress(ds.items.length, opts.label ?? 'embedding');
-  const res = await embedFiles(enc, ds.items, { batch: opts.batch, progress });
+  const res = await embedFiles(enc, ds.items, { batch: opts.batch, progress, decode: opts.decode });
   for (const f of res.failures) process.stderr.write(`warning: skipped ${f.file}: ${f.error}\n`);
   if (res.kept.length === 0) {
     const all = [...ds.skipped.map((s) => `${s.path}: ${s.message}`), ...res.failures.map((f) => `${f.file}: ${f.error}`)];
@@ -550,6 +551,22 @@ export async function embedDataset(
     embeddings: res.embeddings,
     labels: Int32Array.from(items, (it) => it.label),
   };
+}
+
+/**
+ * Write an updated manifest object to <dir>/manifest.json: validated before writing, re-read and
+ * validated after, and `original` (the file's text before) restored if what is on disk is invalid.
+ */
+export function writeManifestChecked(dir: string, original: string, updated: Record<string, unknown>): void {
+  const check = validateManifest(updated);
+  if (!check.ok) throw new CliError(`updated manifest would be invalid:\n  ${check.errors.join('\n  ')}`);
+  const manifestPath = join(dir, 'manifest.json');
+  writeFileAtomic(manifestPath, `${JSON.stringify(updated, null, 2)}\n`);
+  const reread = validateManifest(JSON.parse(readFileSync(manifestPath, 'utf8')));
+  if (!reread.ok) {
+    writeFileAtomic(manifestPath, original);
+    throw new CliError(`manifest invalid after writing (restored the original):\n  ${reread.errors.join('\n  ')}`);
+  }
 }
 
 /** Relative path for messages. */

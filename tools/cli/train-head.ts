@@ -21,6 +21,7 @@ import { accuracy, balancedAccuracy, formatReport } from '../../src/core/metrics
 import { trainHeadSync, TrainingInputError, type TrainResult } from '../../src/core/training/engine.ts';
 import { metricsOf } from '../../src/core/training/labHead.ts';
 import { argmaxRows } from '../../src/core/training/logreg.ts';
+import { writeShiftStatsOrWarn } from '../shift/bundleStats.ts';
 import { CliError, cliArgs, intArg, numArg, readEmbeddings, readManifest, rel, runMain, writeFileAtomic } from './lib.ts';
 
 const USAGE = `usage: npm run train-head -- --embeddings <file.emb> --out <bundle-dir> [options]
@@ -37,7 +38,8 @@ const USAGE = `usage: npm run train-head -- --embeddings <file.emb> --out <bundl
   --tol <t>            stop when max |gradient| <= t (default 1e-4)
   --trained-on <text>  manifest head.trainedOn (default: describes the embeddings and settings)
   --report <file>      also write the whole training result (metrics, C path, messages) as JSON
-  --force              accept embeddings made with another bundle id / encoder`;
+  --force              accept embeddings made with another bundle id / encoder
+  --no-shift-stats     do not write the shift-check reference statistics (shift.json) from these embeddings`;
 
 /** Insert or replace `head` in the manifest object, keeping key order (new key goes after encoder). */
 function withHead(manifest: Record<string, unknown>, head: BundleHeadEntry): Record<string, unknown> {
@@ -63,7 +65,10 @@ function printEvaluation(r: TrainResult): void {
     process.stderr.write(`kNN k=${String(k.k).padEnd(3)} accuracy ${pct(k.report.accuracy)}  balanced accuracy ${pct(k.report.balancedAccuracy)}  weighted F1 ${pct(k.report.weightedF1)}\n`);
   }
   if (r.calibration) {
-    process.stderr.write(`temperature ${r.calibration.temperature.toFixed(3)}: ECE ${pct(r.calibration.eceBefore)} → ${pct(r.calibration.eceAfter)} (out of fold)\n`);
+    const c = r.calibration;
+    process.stderr.write(
+      `temperature ${c.temperature.toFixed(3)}${c.improves ? '' : ' (not applied)'}: out of fold, ECE ${pct(c.eceBefore)} → ${pct(c.eceAfter)}, NLL ${c.nllBefore.toFixed(4)} → ${c.nllAfter.toFixed(4)}\n`,
+    );
   }
 }
 
@@ -83,6 +88,7 @@ runMain(async () => {
       'trained-on': { type: 'string' },
       report: { type: 'string' },
       force: { type: 'boolean' },
+      'no-shift-stats': { type: 'boolean' },
     },
     USAGE,
   );
@@ -214,4 +220,7 @@ runMain(async () => {
     throw new CliError(`manifest invalid after writing (restored the original):\n  ${reread.errors.join('\n  ')}`);
   }
   process.stderr.write(`wrote ${rel(join(dir, headFile))} (${bytes} bytes) and updated ${rel(manifestPath)} (head: ${classes.join(', ')})\n`);
+
+  // Shift checks (issue 13): reference statistics of the same embeddings, k-fold held-in threshold.
+  if (!a['no-shift-stats']) writeShiftStatsOrWarn(dir, emb);
 });

@@ -36,6 +36,8 @@ describe('temperature scaling', () => {
     const fit = fitTemperatureOutOfFold(logits, y, folds, 5, K);
     expect(fit.temperature).toBe(T);
     expect(fit.eceAfter).toBeLessThan(fit.eceBefore / 2);
+    expect(fit.improves).toBe(true);
+    expect(fit.nllAfter).toBeLessThan(fit.nllBefore);
   });
 
   it('folds into the weights: softmax((Wx+b)/T) = softmax((W/T)x + b/T)', () => {

@@ -126,7 +126,15 @@ export function expectedCalibrationError(probs: ArrayLike<number>, y: ArrayLike<
 }
 
 export interface TemperatureFit {
+  /** T fitted on all out-of-fold logits */
   temperature: number;
+  /**
+   * whether scaling helps cells it was not fitted on: the mean NLL with T cross-fitted over the
+   * folds is below the NLL at T = 1. When it is not, the head keeps T = 1.
+   */
+  improves: boolean;
+  nllBefore: number;
+  nllAfter: number;
   /** ECE of the out-of-fold probabilities as they are (T = 1) */
   eceBefore: number;
   /** ECE after scaling, each fold scaled with the T fitted on the other folds (no cell judges its own T) */
@@ -155,7 +163,24 @@ export function fitTemperatureOutOfFold(logits: Float64Array, y: Int32Array, fol
     for (const i of inF) scaled.set(softmaxWithTemperature(logits.subarray(i * K, (i + 1) * K), 1, K, Tf), i * K);
   }
   const after = expectedCalibrationError(scaled, y, n, K);
-  return { temperature, eceBefore: before.ece, eceAfter: after.ece, binsBefore: before.bins, binsAfter: after.bins, n };
+  let nllBefore = 0;
+  let nllAfter = 0;
+  const p1 = softmaxWithTemperature(logits, n, K, 1);
+  for (let i = 0; i < n; i++) {
+    nllBefore -= Math.log(Math.max(p1[i * K + y[i]!]!, 1e-300)) / n;
+    nllAfter -= Math.log(Math.max(scaled[i * K + y[i]!]!, 1e-300)) / n;
+  }
+  return {
+    temperature,
+    improves: nllAfter < nllBefore,
+    nllBefore,
+    nllAfter,
+    eceBefore: before.ece,
+    eceAfter: after.ece,
+    binsBefore: before.bins,
+    binsAfter: after.bins,
+    n,
+  };
 }
 
 /** Fold a temperature into a linear head: softmax((W x + b) / T) = softmax((W/T) x + b/T). */

@@ -108,7 +108,8 @@ describe('training result', () => {
 
   it('folds the fitted temperature into the head without changing a prediction', () => {
     expect(r.calibration).not.toBeNull();
-    expect(r.temperature).toBe(r.calibration!.temperature);
+    expect(r.calibration!.improves).toBe(r.calibration!.nllAfter < r.calibration!.nllBefore);
+    expect(r.temperature).toBe(r.calibration!.improves ? r.calibration!.temperature : 1);
     for (let i = 0; i < r.head.weight.length; i++) expect(r.head.weight[i]).toBeCloseTo(r.linear.weight[i]! / r.temperature, 5);
     const scaled = argmaxRows(applyHead(r.head, req.embeddings, r.n), r.n, 3);
     const raw = argmaxRows(applyHead({ ...r.head, weight: r.linear.weight, bias: r.linear.bias }, req.embeddings, r.n), r.n, 3);

@@ -20,6 +20,8 @@ import { DEFAULT_C_GRID } from './selectC.ts';
 import { drain, mapSteps, runSteps, type AbortFlag, type Steps } from './steps.ts';
 
 import { TrainingInputError } from './errors.ts';
+import { buildShiftStats, type ShiftStats } from '../shift/stats.ts';
+import { CancelledError } from './steps.ts';
 
 export { CancelledError } from './steps.ts';
 export { TrainingInputError } from './errors.ts';
@@ -59,6 +61,11 @@ export interface TrainRequest {
   options?: TrainOptions;
   /** the head in use now: its probabilities on these cells, or the head itself */
   currentHead?: CurrentHeadScores | { name?: string; head: LinearHead };
+  /**
+   * Also compute reference statistics for shift checks (src/core/shift) from the same cells, for
+   * this encoder; only in TrainingEngine (the worker), after the head is trained.
+   */
+  shiftStats?: { bundleId: string; encoderSha256: string[]; source?: string };
 }
 
 export type TrainStage = 'checking' | 'evaluating' | 'calibrating' | 'fitting' | 'comparing';
@@ -98,6 +105,9 @@ export interface TrainResult {
   messages: string[];
   options: Required<Omit<TrainOptions, 'C' | 'cGrid'>> & { C: number | null; cGrid: number[] };
   seconds: { evaluation: number; final: number; total: number };
+  /** reference statistics when asked for (null with `shiftNote` saying why they could not be made) */
+  shiftStats?: ShiftStats | null;
+  shiftNote?: string;
 }
 
 function resolveOptions(o: TrainOptions = {}): TrainResult['options'] {
@@ -229,6 +239,11 @@ export function* trainSteps(req: TrainRequest, now: () => number = () => perform
     if (o.calibrate) {
       yield progress('calibrating', 'Temperature scaling on the out-of-fold scores', plan.k / total);
       calibration = fitTemperatureOutOfFold(evaluation.linear.logits, y, evaluation.foldOf, evaluation.k, classes.length);
+      if (!calibration.improves) {
+        messages.push(
+          `No temperature scaling: the fitted T = ${calibration.temperature.toFixed(2)} did not improve the log-likelihood of held-out folds (the probabilities are already about as calibrated as these cells can tell).`,
+        );
+      }
     }
   } else if (o.calibrate && o.folds >= 2) {
     messages.push('No temperature scaling: it needs out-of-fold scores, and this set allows no cross-validation.');
@@ -243,7 +258,7 @@ export function* trainSteps(req: TrainRequest, now: () => number = () => perform
   if (!linear.converged) messages.push(`The final fit stopped after ${linear.iterations} iterations without reaching the tolerance; the head is usable but may be slightly off the optimum.`);
   if (linear.selection?.note) messages.push(`C: ${linear.selection.note}.`);
   const finalSeconds = (now() - tFinal) / 1000;
-  const temperature = calibration?.temperature ?? 1;
+  const temperature = calibration?.improves ? calibration.temperature : 1;
   const folded = foldTemperature(linear.weight, linear.bias, temperature);
   const head: LinearHead = { classes, inputDim: d, weight: folded.weight, bias: folded.bias };
 
@@ -297,7 +312,10 @@ export function trainHeadSync(req: TrainRequest, onProgress?: (p: TrainProgress)
 
 /**
  * What the training worker exposes. One training at a time per call; cancel(jobId) makes that
- * train() reject with CancelledError at its next turn of the event loop (within ~25 ms of work).
+ * train() reject with CancelledError at its next turn of the event loop: after at most ~25 ms of
+ * work, or one L-BFGS iteration when that is longer. Measured in Chromium through
+ * src/inference/trainingClient.ts on the shared 2-core machine: 11–460 ms from abort() to the
+ * rejection; the longest stretches are the first evaluations, before V8 has optimised the loops.
  */
 export class TrainingEngine {
   private readonly running = new Map<string, { aborted: boolean }>();
@@ -307,12 +325,22 @@ export class TrainingEngine {
     const flag = { aborted: this.cancelledEarly.delete(request.jobId) };
     this.running.set(request.jobId, flag);
     try {
-      return await runSteps(trainSteps(request), {
+      const result = await runSteps(trainSteps(request), {
         signal: flag satisfies AbortFlag,
         onProgress,
         progressMs: 150,
         milestone: (a, b) => a?.stage !== b.stage || a?.fold !== b.fold,
       });
+      if (!request.shiftStats) return result;
+      if (flag.aborted) throw new CancelledError();
+      // The lab's own cells are what a lab head has seen: its shift checks measure against them.
+      try {
+        const n = request.labels.length;
+        const shiftStats = buildShiftStats(request.embeddings, n, request.dim, request.labels, request.classes, { ...request.shiftStats });
+        return { ...result, shiftStats };
+      } catch (e) {
+        return { ...result, shiftStats: null, shiftNote: `No shift checks for this head: ${(e as Error).message}.` };
+      }
     } finally {
       this.running.delete(request.jobId);
     }

@@ -73,21 +73,34 @@ export function* knnNeighborsSteps(
     counts.fill(0);
     for (let t = 0; t < nTrain; t++) {
       const to = t * d;
-      for (let b = 0; b < nb; b++) {
-        const qo = (q0 + b) * d;
+      // four queries at a time: each training value is loaded once for four dot products
+      let b = 0;
+      for (; b + 3 < nb; b += 4) {
+        const o0 = (q0 + b) * d;
+        const o1 = o0 + d;
+        const o2 = o1 + d;
+        const o3 = o2 + d;
         let s0 = 0;
         let s1 = 0;
         let s2 = 0;
         let s3 = 0;
-        let j = 0;
-        for (; j + 3 < d; j += 4) {
-          s0 += queryX[qo + j]! * trainX[to + j]!;
-          s1 += queryX[qo + j + 1]! * trainX[to + j + 1]!;
-          s2 += queryX[qo + j + 2]! * trainX[to + j + 2]!;
-          s3 += queryX[qo + j + 3]! * trainX[to + j + 3]!;
+        for (let j = 0; j < d; j++) {
+          const x = trainX[to + j]!;
+          s0 += queryX[o0 + j]! * x;
+          s1 += queryX[o1 + j]! * x;
+          s2 += queryX[o2 + j]! * x;
+          s3 += queryX[o3 + j]! * x;
         }
-        for (; j < d; j++) s0 += queryX[qo + j]! * trainX[to + j]!;
-        dots[b] = s0 + s1 + s2 + s3;
+        dots[b] = s0;
+        dots[b + 1] = s1;
+        dots[b + 2] = s2;
+        dots[b + 3] = s3;
+      }
+      for (; b < nb; b++) {
+        const qo = (q0 + b) * d;
+        let s0 = 0;
+        for (let j = 0; j < d; j++) s0 += queryX[qo + j]! * trainX[to + j]!;
+        dots[b] = s0;
       }
       for (let b = 0; b < nb; b++) {
         const q = q0 + b;

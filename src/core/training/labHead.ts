@@ -57,7 +57,8 @@ export interface LabHeadMetrics {
   confusion: number[][];
   cPerFold: number[];
   knn: { k: number; accuracy: number; balancedAccuracy: number; weightedF1: number }[];
-  calibration: { temperature: number; eceBefore: number; eceAfter: number } | null;
+  /** temperature fitted out of fold; `applied` false when it did not help held-out folds (the head keeps T = 1) */
+  calibration: { temperature: number; applied: boolean; eceBefore: number; eceAfter: number } | null;
   /** the head in use at training time, on the same cells */
   comparison: {
     name?: string;
@@ -157,7 +158,7 @@ export function metricsOf(result: TrainResult): LabHeadMetrics | null {
     cPerFold: ev.linear.cPerFold,
     knn: ev.knn.map((k) => ({ k: k.k, accuracy: k.report.accuracy, balancedAccuracy: k.report.balancedAccuracy, weightedF1: k.report.weightedF1 })),
     calibration: result.calibration
-      ? { temperature: result.calibration.temperature, eceBefore: result.calibration.eceBefore, eceAfter: result.calibration.eceAfter }
+      ? { temperature: result.calibration.temperature, applied: result.calibration.improves, eceBefore: result.calibration.eceBefore, eceAfter: result.calibration.eceAfter }
       : null,
     comparison: cmp
       ? {

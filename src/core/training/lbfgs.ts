@@ -15,6 +15,7 @@ export interface LbfgsOptions {
 }
 
 export interface LbfgsStep {
+  /** 0 once, after the starting point's evaluation; then 1, 2, … after each iteration */
   iteration: number;
   f: number;
 }
@@ -66,6 +67,9 @@ export function* lbfgsSteps(
   const gt = new Float64Array(n);
   let iterations = 0;
   if (maxAbs(g) <= opts.gtol) return { x, f, iterations, converged: true };
+  // a step before the first iteration: the first evaluations run before the JIT has optimised
+  // the objective and can be slow, and a cancel should not wait for the whole first iteration
+  yield { iteration: 0, f };
 
   while (iterations < opts.maxIter) {
     // two-loop recursion: dir = -H g
@@ -218,12 +222,13 @@ export function* lbfgsSteps(
   return { x, f, iterations, converged: false };
 }
 
-/** Synchronous L-BFGS (runs lbfgsSteps to the end); `onIter` sees every iteration. */
+/** Synchronous L-BFGS (runs lbfgsSteps to the end); `onIter` sees every iteration (1, 2, …). */
 export function lbfgs(
   fg: (x: Float64Array, g: Float64Array) => number,
   x0: Float64Array,
   opts: LbfgsOptions & { onIter?: (iter: number, f: number) => void },
 ): LbfgsResult {
   const gen = lbfgsSteps(fg, x0, opts);
-  return drain(gen, opts.onIter ? (s: LbfgsStep) => opts.onIter!(s.iteration, s.f) : undefined);
+  const onIter = opts.onIter;
+  return drain(gen, onIter ? (s: LbfgsStep) => s.iteration > 0 && onIter(s.iteration, s.f) : undefined);
 }

@@ -289,7 +289,7 @@ export function trainLogisticRegression(
   opts: LogRegOptions = {},
 ): LogRegResult {
   const { onProgress, ...rest } = opts;
-  return drain(logisticRegressionSteps(X, n, d, y, numClasses, rest), onProgress ? (s) => onProgress(s.iteration, s.f) : undefined);
+  return drain(logisticRegressionSteps(X, n, d, y, numClasses, rest), onProgress ? (s) => s.iteration > 0 && onProgress(s.iteration, s.f) : undefined);
 }
 
 /** Raw logits (n × K) of a linear model on raw features. */

@@ -11,7 +11,13 @@ export function ModelBadge({ model }: { model: LoadedModel }) {
   const tech = `Runs on ${BACKEND_WORDS[choice.backend] ?? choice.backend}: ${choice.backend.toUpperCase()}${choice.backend === 'wasm' ? ` · ${choice.threads} thread${choice.threads === 1 ? '' : 's'}` : ''} · ${precision} (${choice.reason})`;
   return (
     <span className="model-badge" data-testid="model-badge" tabIndex={0} title={tech}>
-      Model: <strong>{manifest.name}</strong> v{manifest.version} · {model.classes.length} cell classes · ready
+      Model: <strong>{manifest.name}</strong> v{manifest.version}
+      {model.head && model.head.id !== 'bundle' ? (
+        <>
+          {' '}· head: <strong data-testid="badge-head">{model.head.name}</strong> v{model.head.version}
+        </>
+      ) : null}{' '}
+      · {model.head ? `${model.classes.length} cell classes · ready` : 'no head yet'}
       <span className="model-badge__tech">
         {' '}
         — runs on this computer: <span data-testid="backend">{choice.backend.toUpperCase()}</span>

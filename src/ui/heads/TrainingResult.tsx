@@ -37,7 +37,11 @@ export function TrainingResult() {
           )}
           <p className="small muted">
             kNN (Euclidean, on the same folds): {m.knn.map((k) => `k = ${k.k} balanced accuracy ${pct(k.balancedAccuracy)}`).join(' · ')}
-            {m.calibration ? ` · probabilities calibrated (temperature ${m.calibration.temperature.toFixed(2)}; expected calibration error ${pct(m.calibration.eceBefore)} → ${pct(m.calibration.eceAfter)})` : ''}
+            {m.calibration
+              ? m.calibration.applied
+                ? ` · probabilities calibrated (temperature ${m.calibration.temperature.toFixed(2)}; expected calibration error ${pct(m.calibration.eceBefore)} → ${pct(m.calibration.eceAfter)})`
+                : ` · probabilities left as trained (temperature scaling did not help on held-out folds; expected calibration error ${pct(m.calibration.eceBefore)})`
+              : ''}
           </p>
           <div className="heads__metrics">
             <table>

@@ -2,6 +2,7 @@ import { useEffect, useMemo, useRef } from 'react';
 import { targetText } from '../../core/case.ts';
 import { labLabel } from '../../core/labLabels.ts';
 import type { WbcDifferential } from '../../core/wbcDifferential.ts';
+import { caseShiftSummary } from '../../store/caseShift.ts';
 import { useApp } from '../../store/index.ts';
 import { DifferentialTable } from '../differential/DifferentialTable.tsx';
 import type { CellWithView } from '../useCellViews.ts';
@@ -55,13 +56,22 @@ function PrintTime() {
  */
 export function Report({ items, diff }: { items: CellWithView[]; diff: WbcDifferential }) {
   const c = useApp((s) => s.activeCase);
-  const model = useApp((s) => s.model?.manifest);
+  const loaded = useApp((s) => s.model);
+  const model = loaded?.manifest;
+  const cellsById = useApp((s) => s.cells);
+  const order = useApp((s) => s.order);
+  const shift = useMemo(() => (loaded ? caseShiftSummary(order.map((id) => cellsById[id]!).filter(Boolean), loaded) : null), [order, cellsById, loaded]);
   const threshold = useApp((s) => s.thresholdOverride ?? s.model?.manifest.unidentifiedThreshold ?? 0.5);
   const flagged = useMemo(
     () => items.filter((i) => i.cell.status === 'classified' && (i.cell.userClass !== null || (i.view.confidence ?? 1) < threshold || i.cell.shift?.flagged)),
     [items, threshold],
   );
-  const modelIds = useMemo(() => [...new Set(items.map((i) => i.cell.modelId && `${i.cell.modelId} ${i.cell.modelVersion ?? ''}`).filter(Boolean))], [items]);
+  // encoder and head of every classifier that classified cells of this case
+  const modelIds = useMemo(
+    () =>
+      [...new Set(items.map((i) => i.cell.modelId && `${i.cell.modelId} ${i.cell.modelVersion ?? ''}${i.cell.head && i.cell.head.id !== 'bundle' ? ` + lab head ${i.cell.head.name} v${i.cell.head.version}` : ''}`).filter(Boolean))],
+    [items],
+  );
   const unreadable = items.filter((i) => i.cell.status === 'error').length;
   if (!c) return null;
   const imaged = items.length - unreadable;
@@ -72,6 +82,7 @@ export function Report({ items, diff }: { items: CellWithView[]; diff: WbcDiffer
         Date {c.date} · Operator {c.operator || '—'} · {imaged} cells imaged
         {unreadable > 0 ? ` (${unreadable} file${unreadable === 1 ? '' : 's'} could not be read and ${unreadable === 1 ? 'is' : 'are'} not counted)` : ''}
       </p>
+      {shift?.banner && <p className="report__shift" data-testid="report-shift">{shift.banner}</p>}
       <DifferentialTable diff={diff} compact />
       <p>
         White cells counted: {diff.wbcTotal} (target {c.target}
@@ -94,6 +105,7 @@ export function Report({ items, diff }: { items: CellWithView[]; diff: WbcDiffer
       </div>
       <p>
         Model: {model ? `${model.name} v${model.version}` : '—'}
+        {loaded?.head && loaded.head.id !== 'bundle' ? `, lab head ${loaded.head.name} v${loaded.head.version}` : ''}
         {modelIds.length ? ` (cells classified with ${modelIds.join(', ')})` : ''}. Unidentified threshold {(threshold * 100).toFixed(0)} %.
       </p>
       <p>

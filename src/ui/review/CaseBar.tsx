@@ -75,9 +75,7 @@ export function CaseBar({ wbcTotal }: { wbcTotal: number }) {
           </button>
         </span>
         <details className="casemenu" data-testid="case-menu">
-          <summary>
-            Details<span className="visually-hidden"> of the case, and case files</span>
-          </summary>
+          <summary>Case details</summary>
           <div className="casemenu__body">
             <CaseDetailsFields c={c} withOperator={hasCells} />
             <CaseFiles />

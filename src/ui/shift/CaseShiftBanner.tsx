@@ -1,0 +1,21 @@
+import { useMemo } from 'react';
+import { caseShiftSummary, shiftChecksOffReason } from '../../store/caseShift.ts';
+import { useApp } from '../../store/index.ts';
+import { ShiftBanner } from './ShiftBanner.tsx';
+
+/** The shift verdict of the open case, above the gallery (quiet until there is something to say). */
+export function CaseShiftBanner() {
+  const model = useApp((s) => s.model);
+  const cells = useApp((s) => s.cells);
+  const order = useApp((s) => s.order);
+  const summary = useMemo(() => caseShiftSummary(order.map((id) => cells[id]!).filter(Boolean), model), [order, cells, model]);
+  if (!model?.head || order.length === 0) return null;
+  if (!model.shift) {
+    return (
+      <p className="notice notice--info shift-off" role="status" data-testid="shift-checks-off">
+        {shiftChecksOffReason(model)}
+      </p>
+    );
+  }
+  return <ShiftBanner summary={summary} modelName={model.manifest.name} />;
+}
