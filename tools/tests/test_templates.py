@@ -73,8 +73,10 @@ def test_refuses_a_graph_it_cannot_map(tmp_path):
 
 @pytest.mark.parametrize("size,dim,depth,heads,precisions", [
     ("S", 384, 12, 6, ("fp32", "int8", "int8-fc2fp32", "fp16")),
-    # B: the same code path at 4x the bytes; fp32 and the default int8 keep the test time down
-    ("B", 768, 12, 12, ("fp32", "int8")),
+    # B: the same code path at 4x the bytes. fp32 checks B's graph and weight holes. B's int8 template
+    # is made by the same quantisation code as S's (checked above) and is not re-checked here:
+    # quantising 86 M weights took most of the Python suite's time in CI.
+    ("B", 768, 12, 12, ("fp32",)),
 ])
 def test_committed_templates_match_the_converter(size, dim, depth, heads, precisions):
     sd = random_state_dict(dim, depth, heads, seed=2024)
