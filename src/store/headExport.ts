@@ -12,11 +12,11 @@ import { buildBundleZip, type BundleZip } from '../core/bundleExport.ts';
 import { BundleError, sha256Hex, validateManifest, type BundleManifest } from '../core/manifest.ts';
 import { readShiftStatsForBundle, SHIFT_MANIFEST_FORMAT, SHIFT_STATS_FILE, shiftStatsToJson } from '../core/shift/format.ts';
 import type { ShiftStats } from '../core/shift/stats.ts';
-import { labHeadFromHeadJson, labHeadLinear, labHeadManifestEntry, labHeadToHeadJson, uniqueHeadName, type LabHeadRecord } from '../core/training/index.ts';
+import { labHeadFromHeadJson, labHeadManifestEntry, labHeadToHeadJson, uniqueHeadName, type LabHeadRecord } from '../core/training/index.ts';
 import { BUILTIN_MODELS, builtinUrl } from '../config.ts';
 import { getBundle, readBundleFiles } from '../storage/bundles.ts';
-import { saveHead, type StoredHead } from '../storage/heads.ts';
-import { refreshHeads } from './headActions.ts';
+import { saveHead } from '../storage/heads.ts';
+import { refreshHeads, storedHeadOf } from './headActions.ts';
 import { useApp } from './index.ts';
 
 const set = useApp.setState;
@@ -156,19 +156,7 @@ export async function importHeadOnlyBundle(manifest: BundleManifest, files: Reco
     }
     const taken = get().labHeads.filter((h) => h.encoderId === encoder.manifest.id).map((h) => h.name);
     record = { ...record, name: uniqueHeadName(record.name, taken) };
-    const linear = labHeadLinear(record);
-    const entry: StoredHead = {
-      id: record.id,
-      encoderId: encoder.manifest.id,
-      inputDim: record.encoder.inputDim,
-      name: record.name,
-      version: record.version,
-      createdAt: record.createdAt,
-      classes: linear.classes,
-      weight: linear.weight,
-      bias: linear.bias,
-      record,
-    };
+    const entry = storedHeadOf(record); // record.encoder.bundleId is this workstation's encoder (set above)
     await saveHead(entry);
     await refreshHeads();
     set({

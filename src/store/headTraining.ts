@@ -33,7 +33,7 @@ import * as db from '../storage/db.ts';
 import { embeddingKey, loadEmbeddings, saveEmbeddings } from '../storage/embeddings.ts';
 import { saveHead, type StoredHead } from '../storage/heads.ts';
 import { embedWithActiveEncoder } from './actions.ts';
-import { activateHead, refreshHeads } from './headActions.ts';
+import { activateHead, refreshHeads, storedHeadOf } from './headActions.ts';
 import { useApp } from './index.ts';
 
 const set = useApp.setState;
@@ -319,20 +319,7 @@ export async function keepTrainedHead(use: boolean, name?: string): Promise<bool
     record = { ...record, name: uniqueHeadName(name, taken) };
   }
   if (!outcome.saved) {
-    const linear = labHeadLinear(record);
-    const entry: StoredHead = {
-      id: record.id,
-      encoderId: record.encoder.bundleId,
-      inputDim: record.encoder.inputDim,
-      name: record.name,
-      version: record.version,
-      createdAt: record.createdAt,
-      classes: linear.classes,
-      weight: linear.weight,
-      bias: linear.bias,
-      record,
-      trainingItems: outcome.trainingItems,
-    };
+    const entry = storedHeadOf(record, outcome.trainingItems);
     try {
       await saveHead(entry);
     } catch (e) {
