@@ -123,12 +123,14 @@ def test_s_all_formats(model_s, fmt):
     _check_bundle(model_s, fmt)
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
-def test_b_all_formats(model_b, fmt):
+# B in its Zenodo layout only: reading the other layouts does not depend on the size (checked on S,
+# with the same code), and a B conversion is the Python suite's slowest step (~45 s each in CI).
+@pytest.mark.parametrize("fmt", FORMATS[:1])
+def test_b_converts_and_verifies(model_b, fmt):
     _check_bundle(model_b, fmt)
 
 
-@pytest.mark.parametrize("size", ["S", "B"])
+@pytest.mark.parametrize("size", ["S"])
 def test_formats_give_identical_weights(size, request):
     """Same weights whatever the file format: the fp32 ONNX outputs agree exactly."""
     m = request.getfixturevalue(f"model_{size.lower()}")
