@@ -9,7 +9,7 @@
  * (training set, k-fold metrics) in its `labHead` block, so `npm run evaluate` reads it too.
  */
 import { buildBundleZip, type BundleZip } from '../core/bundleExport.ts';
-import { BundleError, sha256Hex, validateManifest, type BundleManifest } from '../core/manifest.ts';
+import { sha256Hex, validateManifest, verifyBundleFile, type BundleManifest } from '../core/manifest.ts';
 import { readShiftStatsForBundle, SHIFT_MANIFEST_FORMAT, SHIFT_STATS_FILE, shiftStatsToJson } from '../core/shift/format.ts';
 import type { ShiftStats } from '../core/shift/stats.ts';
 import { labHeadFromHeadJson, labHeadManifestEntry, labHeadToHeadJson, uniqueHeadName, type LabHeadRecord } from '../core/training/index.ts';
@@ -115,13 +115,12 @@ export async function asHeadOnlyBundle(files: Record<string, Blob>): Promise<Bun
   return manifest.encoder.variants.every((v) => !files[v.file]) && files[manifest.head!.file] ? manifest : null;
 }
 
+/** A file of the head bundle, checked against its manifest entry (size and sha256) as every bundle file is. */
 async function verifiedBytes(files: Record<string, Blob>, entry: { file: string; bytes: number; sha256: string }): Promise<Uint8Array> {
   const blob = files[entry.file];
-  if (!blob) throw new BundleError(`${entry.file} is missing from the head bundle.`, entry.file);
-  const bytes = new Uint8Array(await blob.arrayBuffer());
-  if (bytes.length !== entry.bytes) throw new BundleError(`${entry.file} has ${bytes.length} bytes, the manifest says ${entry.bytes}.`, entry.file);
-  if ((await sha256Hex(bytes)) !== entry.sha256.toLowerCase()) throw new BundleError(`${entry.file} does not match its sha256 in the manifest (damaged?).`, entry.file);
-  return bytes;
+  const bytes = blob ? new Uint8Array(await blob.arrayBuffer()) : undefined;
+  await verifyBundleFile(entry, bytes);
+  return bytes!;
 }
 
 /**
