@@ -73,14 +73,18 @@ export function markSessionRestored(): void {
 }
 
 /** Loads a bundle into the worker; on failure the previous model stays active. Returns success. */
-export async function loadModel(source: BundleSource): Promise<boolean> {
+export async function loadModel(source: BundleSource, opts: { beforeReady?: () => Promise<void> } = {}): Promise<boolean> {
   set({ modelStatus: 'loading', modelError: null, loadProgress: null });
   try {
     const model = await client.loadBundle(source, get().backendSettings, (p) => set({ loadProgress: p }));
     currentSource = source;
     const modelClasses = model.head ? { ...get().modelClasses, [classesKey(model.manifest.id, model.head)]: model.classes } : get().modelClasses;
-    set({ model, modelStatus: 'ready', loadProgress: null, modelClasses });
+    set({ model, loadProgress: null, modelClasses });
     await db.saveMeta('modelClasses', modelClasses).catch((e: Error) => set({ storageError: e.message }));
+    // The model is 'ready' only once the caller's set-up (the remembered lab head) is applied: cells
+    // queued before a reload must not be classified by the bundle's head in between.
+    await opts.beforeReady?.().catch(() => {});
+    set({ modelStatus: 'ready' });
     void runQueue();
     return true;
   } catch (e) {

@@ -44,11 +44,8 @@ export async function activate(ref: ActiveModelRef): Promise<boolean> {
     set({ modelError: `Model ${ref.id} is no longer available.` });
     return false;
   }
-  const ok = await loadModel(source);
-  if (ok) {
-    await db.saveMeta(ACTIVE_KEY, ref).catch(() => {});
-    await reapplyActiveHead();
-  }
+  const ok = await loadModel(source, { beforeReady: reapplyActiveHead });
+  if (ok) await db.saveMeta(ACTIVE_KEY, ref).catch(() => {});
   return ok;
 }
 
