@@ -84,9 +84,12 @@ export default defineConfig(({ mode }) => {
       injectManifest: {
         // The ORT wasm build is ~28 MB; it must be precached for offline use.
         maximumFileSizeToCacheInBytes: 40 * 1024 * 1024,
-        globPatterns: ['**/*.{js,css,html,svg,png,wasm,webmanifest}'],
-        // Model bundles are stored on first use (with progress + sha256), not precached.
-        globIgnores: ['models/**', '**/*.map'],
+        // The in-browser checkpoint converter's ONNX templates (~140 KB) and verification crops
+        // (~130 KB) are precached, so a conversion works offline.
+        globPatterns: ['**/*.{js,css,html,svg,png,wasm,webmanifest}', 'checkpoint-templates/*.tpl', 'convert-check/*.{jpg,json}'],
+        // Model bundles are stored on first use (with progress + sha256), not precached; the reference
+        // set (3 MB of PBC crops) is downloaded only when a lab trains a head on it.
+        globIgnores: ['models/**', 'reference-set/**', '**/*.map'],
       },
       devOptions: { enabled: false },
     }),

@@ -21,6 +21,7 @@ import { serve } from './lib/server.ts';
 import { median } from './lib/stats.ts';
 import { runLevers } from './levers.ts';
 import { prepareTrainingBench, runTrainingBench } from './lib/training.ts';
+import { runLabHeadEmbedBench } from './lib/labHeadEmbed.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
 const CACHE = join(REPO, 'bench/.cache');
@@ -173,6 +174,7 @@ async function main(): Promise<void> {
     defaultExtras: null,
     levers: null,
     training: null,
+    labHead: null,
     notes: notesEarly,
   };
   try {
@@ -189,6 +191,9 @@ async function main(): Promise<void> {
       const spec = { n: Number(args['training-n'] ?? (quick ? 2000 : 10000)), d: Number(args['training-d'] ?? 384), classes: 8, seed: 1 };
       result.training = await runTrainingBench({ browser, origin: srv.origin, prefix: '/training-bench/', spec, embeddingsFile: args['training-embeddings'], log });
       loads.push(sampleLoad('training end'));
+      log('== lab head in the app: embedding a labelled folder + training');
+      result.labHead = await runLabHeadEmbedBench({ browser, origin: srv.origin, set: cellSet, n: quick ? 80 : 200, log });
+      loads.push(sampleLoad('lab head end'));
     }
     if (args.levers) {
       loads.push(sampleLoad('levers start'));

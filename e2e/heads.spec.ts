@@ -2,7 +2,9 @@
  * Lab heads (issue 12): train a head from a labelled folder in the browser, see its k-fold metrics,
  * use it, and check that new cells carry it, in the exports too, and that it survives a reload.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from './fixtures.ts';
 import { AppPage, labelOf, pbcFixtures } from './pages/AppPage.ts';
@@ -10,9 +12,13 @@ import { LabHeads, labelledFixtureFolder } from './pages/LabHeads.ts';
 
 const CLASSES = ['eosinophil', 'lymphocyte', 'neutrophil', 'platelet'];
 
-test('train a lab head from a labelled folder, use it, and keep it across a reload', async ({ page }) => {
+test('train a lab head from a labelled folder, use it, keep it across a reload, and take it to another workstation', async ({ page, browser }) => {
   const app = new AppPage(page);
   await app.open();
+  // two cells classified by the bundle's own head before the lab head exists
+  const early = pbcFixtures().filter((f) => labelOf(f) === 'monocyte');
+  await app.addFiles(early);
+  await app.waitForIdle();
   const heads = new LabHeads(page);
   await heads.open();
   const folder = await labelledFixtureFolder('our lab', CLASSES, 6);
@@ -28,18 +34,92 @@ test('train a lab head from a labelled folder, use it, and keep it across a relo
   await expect(page.getByTestId('current-head-comparison')).toContainText('balanced accuracy');
   await heads.useThisHead();
 
-  // new cells are classified by the lab head, over its 4 classes
+  // switching heads changes new cells only: the two early cells keep the bundle head until asked
   const cells = pbcFixtures().filter((f) => CLASSES.includes(labelOf(f)));
   await app.addFiles(cells);
   await app.waitForIdle();
-  const json = JSON.parse(await app.exportJson());
+  let json = JSON.parse(await app.exportJson());
   expect(json.model.head).toMatchObject({ name: expect.stringMatching(/^Lab head/), version: '1' });
   expect(json.classes).toEqual(CLASSES);
+  const byFile = (j: { rows: { file: string; head: { id: string } }[] }, f: string) => j.rows.find((r) => r.file === f)!;
+  for (const f of early) expect(byFile(json, path.basename(f)).head.id).toBe('bundle');
+  for (const f of cells) expect(byFile(json, path.basename(f)).head).toEqual(json.model.head);
+
+  // re-classifying the case with the lab head is an explicit, audit-logged action
+  await heads.open();
+  await heads.region.getByRole('button', { name: /^Re-classify this case with/ }).click();
+  await app.waitForIdle();
+  json = JSON.parse(await app.exportJson());
   for (const row of json.rows) expect(row.head).toEqual(json.model.head);
+  await page.getByRole('tab', { name: /Audit trail/ }).click();
+  await expect(page.locator('tr[data-action="reclassify-head"]')).toHaveCount(1);
 
   await page.reload();
   await app.waitForModel();
   const again = JSON.parse(await app.exportJson());
   expect(again.model.head).toEqual(json.model.head);
   expect(again.rows.map((r: { predictedClass: string }) => r.predictedClass)).toEqual(json.rows.map((r: { predictedClass: string }) => r.predictedClass));
+
+  // another workstation (a fresh profile): the head as a file, without and with the encoder files
+  type Row = { file: string; probabilities: Record<string, number>; head: { id: string; name: string } };
+  const probsOf = (j: { rows: Row[] }) => new Map(j.rows.filter((r) => cells.some((f) => path.basename(f) === r.file)).map((r) => [r.file, r.probabilities]));
+  const here = probsOf(json);
+  const headName = json.model.head.name as string;
+  await heads.open();
+  const headOnlyZip = await heads.exportHead(headName, false);
+  const fullZip = await heads.exportHead(headName, true);
+  expect(fs.statSync(headOnlyZip).size).toBeLessThan(fs.statSync(fullZip).size / 4); // no encoder inside
+  for (const [zip, withEncoder] of [[headOnlyZip, false], [fullZip, true]] as const) {
+    const context = await browser.newContext();
+    const other = await context.newPage();
+    const app2 = new AppPage(other);
+    await app2.open();
+    const heads2 = new LabHeads(other);
+    await heads2.open();
+    await other.getByLabel('Import .zip…').setInputFiles(zip);
+    if (withEncoder) {
+      // a complete model: listed, activated, its own (bundle) head is the lab head
+      await expect(other.getByTestId('model-badge')).toContainText(headName, { timeout: 120_000 });
+    } else {
+      await expect(other.getByTestId('import-message')).toContainText(`Imported lab head "${headName}" v1`);
+      await heads2.region.getByRole('button', { name: `Use ${headName}` }).click();
+      await expect(other.getByTestId('head-message')).toContainText('New cells are now classified by');
+    }
+    await app2.addFiles(cells);
+    await app2.waitForIdle();
+    const there = JSON.parse(await app2.exportJson());
+    expect(there.classes).toEqual(CLASSES);
+    if (!withEncoder) expect(there.model.head).toMatchObject({ id: json.model.head.id, name: headName, version: '1' });
+    const theirs = probsOf(there);
+    expect(theirs.size).toBe(cells.length);
+    for (const [file, p] of here) {
+      const q = theirs.get(file)!;
+      for (const [c, v] of Object.entries(p)) expect(Math.abs(v - q[c]!), `${file} p(${c}) (${withEncoder ? 'with' : 'without'} encoder)`).toBeLessThan(1e-5);
+    }
+    await context.close();
+  }
+});
+
+test('a head bundle for an encoder this workstation does not have is refused with the reason; nothing is stored', async ({ page }) => {
+  const app = new AppPage(page);
+  await app.open();
+  const heads = new LabHeads(page);
+  await heads.open();
+  const manifest = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../public/models/pbc-compact-cnn-v1/manifest.json'), 'utf8'));
+  const head = fs.readFileSync(path.join(import.meta.dirname, '../public/models/pbc-compact-cnn-v1/head.json'));
+  manifest.id = 'some-other-encoder';
+  manifest.name = 'Some other encoder';
+  delete manifest.shift;
+  const headJson = JSON.parse(head.toString('utf8'));
+  headJson.labHead = { id: 'x', name: 'Their head', version: '1', createdAt: new Date().toISOString(), encoder: { bundleId: 'some-other-encoder', encoderSha256: manifest.encoder.variants[0].sha256 } };
+  const headBytes = Buffer.from(JSON.stringify(headJson));
+  manifest.head = { ...manifest.head, bytes: headBytes.length, sha256: createHash('sha256').update(headBytes).digest('hex') };
+  const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'head-bundle-')), 'their-head');
+  fs.mkdirSync(dir);
+  fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+  fs.writeFileSync(path.join(dir, 'head.json'), headBytes);
+  await page.getByLabel('Import bundle folder…').setInputFiles(dir);
+  await expect(page.getByTestId('model-notice')).toContainText('lab head for the encoder "Some other encoder" (some-other-encoder), which this workstation does not have');
+  await expect(page.getByTestId('model-notice')).toContainText('Nothing was stored');
+  await expect(heads.region.getByTestId('head-list').getByRole('listitem').filter({ hasText: 'Their head' })).toHaveCount(0);
 });

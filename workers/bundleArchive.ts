@@ -11,7 +11,7 @@ import type { BundleOffer } from '../src/inference/types.ts';
 
 
 /** Zips often wrap the bundle in a folder: take the folder that holds manifest.json as the root. */
-async function filesFromZip(zip: Blob, name: string): Promise<Record<string, Blob>> {
+export async function filesFromZip(zip: Blob, name: string): Promise<Record<string, Blob>> {
   let entries: Unzipped;
   try {
     // Synchronous on purpose: we are already off the main thread, and fflate's async mode would
@@ -54,7 +54,7 @@ async function filesFromUrl(manifestUrl: string, onProgress?: (file: string, loa
   const manifestText = await (await get(url, 'manifest.json')).text();
   const m = parseManifestText(manifestText);
   const out: Record<string, Blob> = { 'manifest.json': new Blob([manifestText], { type: 'application/json' }) };
-  const wanted = [...m.encoder.variants.map((v) => ({ file: v.file, bytes: v.bytes })), ...(m.head ? [{ file: m.head.file, bytes: m.head.bytes }] : [])];
+  const wanted = [...m.encoder.variants.map((v) => ({ file: v.file, bytes: v.bytes })), ...(m.head ? [{ file: m.head.file, bytes: m.head.bytes }] : []), ...(m.shift ? [{ file: m.shift.file, bytes: m.shift.bytes }] : [])];
   for (const w of wanted) {
     const data = await fetchWithProgress(new URL(w.file, url).href, w.file, w.bytes, (p) => onProgress?.(w.file, p.loaded ?? 0, w.bytes));
     out[w.file] = new Blob([data.slice().buffer]);

@@ -456,6 +456,8 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
   async inspectBundle(source: BundleSource): Promise<BundleManifest> {
     const bundle = await openBundle(source);
     const { manifest } = bundle;
+    // An encoder-only bundle (fresh from a converter, or exported before it had a head) is importable;
+    // it classifies once a head is added.
     if (manifest.head) {
       const headBytes = await readVerified(bundle, manifest.head);
       parseHeadJson(JSON.parse(new TextDecoder().decode(headBytes)), manifest.head.classes, manifest.embeddingDim);

@@ -3,6 +3,7 @@ import type { EngineStats } from './app.ts';
 import type { LoadSample, MachineInfo } from './machine.ts';
 import type { Stages } from './native.ts';
 import type { TrainingRun } from './trainingData.ts';
+import type { LabHeadEmbedRun } from './labHeadEmbed.ts';
 import { fmt } from './stats.ts';
 
 export interface ModelResult {
@@ -69,6 +70,8 @@ export interface BenchResult {
   levers: LeverRow[] | null;
   /** seconds to train a lab head (bench/lib/training.ts); null when not run */
   training?: TrainingRun[] | null;
+  /** the app's Lab heads panel on a labelled folder (bench/lib/labHeadEmbed.ts) */
+  labHead?: LabHeadEmbedRun | null;
   notes: string[];
 }
 
@@ -201,6 +204,19 @@ export function renderMarkdown(r: BenchResult): string {
         `| ${t.where} | ${t.data} | **${fmt(t.seconds, 1)}** | ${t.cpuSeconds === undefined ? '–' : fmt(t.cpuSeconds, 1)} | ${fmt(t.evaluationSeconds, 1)} s | ${fmt(t.finalSeconds, 1)} s | ${t.C} (${t.cPerFold.join(', ')}) | ${t.cEvaluated} | ${p1(t.balancedAccuracy)} / ${t.knnBalancedAccuracy.map(p1).join(' / ')} | ${fmt(t.temperature, 2)} |`,
       );
     }
+    L.push('');
+  }
+  if (r.labHead) {
+    const h = r.labHead;
+    L.push('## Lab head in the app');
+    L.push('');
+    L.push(
+      `Models → Lab heads, a labelled folder of ${h.cells} crops in ${h.classes} classes picked with the directory input, then *Train head*: embedding with the active encoder in the inference worker (nothing cached), then the training worker. Model: ${h.model}.`,
+    );
+    L.push('');
+    L.push('| embedding | cells/s | training | again (embeddings cached) | k-fold balanced accuracy |');
+    L.push('|---|---|---|---|---|');
+    L.push(`| ${fmt(h.embedSeconds, 1)} s | **${fmt(h.embedCellsPerSec, 1)}** | ${fmt(h.trainSeconds, 1)} s | ${fmt(h.cachedEmbedSeconds, 1)} s | ${h.balancedAccuracy === null ? '–' : `${(100 * h.balancedAccuracy).toFixed(1)} %`} |`);
     L.push('');
   }
   if (r.levers?.length) {

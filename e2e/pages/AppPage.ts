@@ -44,9 +44,9 @@ export class AppPage {
   }
 
   /** Waits until no cell is waiting and the progress bar is gone. */
-  async waitForIdle(): Promise<void> {
-    await expect(this.page.getByRole('progressbar', { name: 'Classification progress' })).toHaveCount(0, { timeout: 170_000 });
-    await expect(this.page.getByRole('region', { name: /^Waiting/ })).toHaveCount(0, { timeout: 170_000 });
+  async waitForIdle(timeout = 170_000): Promise<void> {
+    await expect(this.page.getByRole('progressbar', { name: 'Classification progress' })).toHaveCount(0, { timeout });
+    await expect(this.page.getByRole('region', { name: /^Waiting/ })).toHaveCount(0, { timeout });
   }
 
   thumbnails(): Locator {

@@ -36,6 +36,16 @@ export class LabHeads {
     return Number(m![1]) / 100;
   }
 
+  /** "Export head bundle" (without the encoder) or "Export with encoder" for the head named `name`; the .zip's path. */
+  async exportHead(name: string, withEncoder: boolean): Promise<string> {
+    const item = this.region.getByTestId('head-list').getByRole('listitem').filter({ hasText: name });
+    const button = item.getByRole('button', { name: withEncoder ? 'Export with encoder' : 'Export head bundle' });
+    const [download] = await Promise.all([this.page.waitForEvent('download'), button.click()]);
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'head-zip-')), download.suggestedFilename());
+    await download.saveAs(file);
+    return file;
+  }
+
   async useThisHead(): Promise<void> {
     await this.page.getByRole('button', { name: 'Use this head' }).click();
     await expect(this.page.getByTestId('head-message')).toContainText('New cells are now classified by');

@@ -51,7 +51,13 @@ export async function distinctCrops(n: number, opts: { size?: number; quality?: 
       .extract({ left: inset, top: inset, width: s.width - 2 * inset, height: s.height - 2 * inset })
       .rotate(turn);
     if (mirror) img = img.flop();
-    if (opts.size) img = img.resize(opts.size, opts.size);
+    if (opts.size) {
+      // sharp runs rotate before extract when the same pipeline also resizes, which makes a turned
+      // crop's extract area invalid: finish the cut-and-turn first, then resize in a second pipeline.
+      const turned = await img.raw().toBuffer({ resolveWithObject: true });
+      img = sharp(turned.data, { raw: { width: turned.info.width, height: turned.info.height, channels: 3 } })
+        .resize(opts.size, opts.size);
+    }
     const buffer = await img.jpeg({ quality }).toBuffer();
     const hash = crypto.createHash('sha256').update(buffer).digest('hex');
     if (seen.has(hash)) throw new Error(`distinctCrops: crop ${i} repeats an earlier one`);

@@ -43,6 +43,15 @@ function good(): BundleManifest {
     citation: 'Koch et al., DinoBloom, MICCAI 2024',
     dataCredit: 'PBC dataset, CC BY 4.0',
     metrics: { valBalancedAccuracy: 0.9 },
+    convertedFrom: {
+      file: 'DinoBloom-S.pth',
+      bytes: 88_275_000,
+      sha256: SHA_B,
+      layout: 'zenodo-teacher',
+      official: 'DinoBloom-S (Zenodo)',
+      converter: 'in-browser',
+      notes: ['no mask_token (training-only) in the file; zero-filled'],
+    },
   };
 }
 
@@ -128,6 +137,18 @@ const broken: [string, (m: Json) => void, RegExp?][] = [
   ['dataCredit number', (m) => (m.dataCredit = 1)],
   ['metrics array', (m) => (m.metrics = [1])],
   ['unknown top-level key', (m) => (m.extra = true), /manifest has unknown property "extra"/],
+  ['convertedFrom not object', (m) => (m.convertedFrom = 'DinoBloom-S.pth')],
+  ['convertedFrom missing sha256', (m) => delete at(m, 'convertedFrom').sha256, /convertedFrom is missing required property "sha256"/],
+  ['convertedFrom missing layout', (m) => delete at(m, 'convertedFrom').layout],
+  ['convertedFrom missing file', (m) => delete at(m, 'convertedFrom').file],
+  ['convertedFrom bad layout', (m) => (at(m, 'convertedFrom').layout = 'onnx'), /convertedFrom\.layout must be one of/],
+  ['convertedFrom uppercase sha', (m) => (at(m, 'convertedFrom').sha256 = 'A'.repeat(64))],
+  ['convertedFrom empty file', (m) => (at(m, 'convertedFrom').file = '')],
+  ['convertedFrom file too long', (m) => (at(m, 'convertedFrom').file = 'f'.repeat(261))],
+  ['convertedFrom negative bytes', (m) => (at(m, 'convertedFrom').bytes = -1)],
+  ['convertedFrom notes not array', (m) => (at(m, 'convertedFrom').notes = 'x')],
+  ['convertedFrom note number', (m) => (at(m, 'convertedFrom').notes = ['a', 2])],
+  ['convertedFrom extra key', (m) => (at(m, 'convertedFrom').url = 'https://zenodo.org'), /convertedFrom has unknown property "url"/],
   ...(['formatVersion', 'id', 'name', 'version', 'architecture', 'embeddingDim', 'input', 'encoder', 'unidentifiedThreshold', 'licence'] as const).map(
     (k): [string, (m: Json) => void] => [`missing ${k}`, (m) => delete m[k]],
   ),
@@ -138,7 +159,7 @@ const goodVariants: [string, (m: Json) => void][] = [
   ['encoder-only (no head)', (m) => delete m.head],
   ['no shift statistics (checks off)', (m) => delete m.shift],
   ['minimal', (m) => {
-    for (const k of ['description', 'testModel', 'output', 'head', 'shift', 'dataCredit', 'metrics']) delete m[k];
+    for (const k of ['description', 'testModel', 'output', 'head', 'shift', 'dataCredit', 'metrics', 'convertedFrom']) delete m[k];
     m.architecture = { family: 'cnn', variant: 'cellnet-compact' };
   }],
   ['threshold bounds', (m) => (m.unidentifiedThreshold = 0)],
@@ -152,6 +173,9 @@ const goodVariants: [string, (m: Json) => void][] = [
   ['cell-centred input', (m) => Object.assign(at(m, 'input'), { resize: 'cell-centred-v1', margin: 0.5 })],
   ['cell-centred margin 0', (m) => Object.assign(at(m, 'input'), { resize: 'cell-centred-v1', margin: 0 })],
   ['cell-centred margin 2', (m) => Object.assign(at(m, 'input'), { resize: 'cell-centred-v1', margin: 2 })],
+  ['convertedFrom minimal', (m) => (m.convertedFrom = { file: 'model.safetensors', sha256: SHA_A, layout: 'timm-safetensors' })],
+  ['convertedFrom without it', (m) => delete m.convertedFrom],
+  ['convertedFrom zero bytes, no notes', (m) => (m.convertedFrom = { file: 'x.bin', bytes: 0, sha256: SHA_A, layout: 'hf-flat', notes: [] })],
 ];
 
 describe('validateManifest', () => {

@@ -78,6 +78,22 @@ export interface BundleInput {
   margin?: number;
 }
 
+/** Where the encoder's weights came from, for bundles made by a converter (in the browser or tools/dinobloom). */
+export interface BundleConvertedFrom {
+  /** the checkpoint's file name */
+  file: string;
+  bytes?: number;
+  /** lowercase hex sha256 of the checkpoint file */
+  sha256: string;
+  /** zenodo-teacher | hf-flat | timm-safetensors */
+  layout: 'zenodo-teacher' | 'hf-flat' | 'timm-safetensors';
+  /** the published file it matches by sha256, when it does */
+  official?: string;
+  /** which converter made the bundle */
+  converter?: string;
+  notes?: string[];
+}
+
 export interface BundleManifest {
   formatVersion: 1;
   id: string;
@@ -101,6 +117,7 @@ export interface BundleManifest {
   citation: string;
   dataCredit?: string;
   metrics?: Record<string, unknown>;
+  convertedFrom?: BundleConvertedFrom;
 }
 
 /** Default ONNX output name when `manifest.output` is absent. */
@@ -208,7 +225,7 @@ export class Checker {
 
 const TOP_KEYS = [
   'formatVersion', 'id', 'name', 'version', 'description', 'testModel', 'architecture', 'embeddingDim', 'input',
-  'output', 'encoder', 'head', 'shift', 'unidentifiedThreshold', 'licence', 'citation', 'dataCredit', 'metrics',
+  'output', 'encoder', 'head', 'shift', 'unidentifiedThreshold', 'licence', 'citation', 'dataCredit', 'metrics', 'convertedFrom',
 ] as const;
 const TOP_REQUIRED = [
   'formatVersion', 'id', 'name', 'version', 'architecture', 'embeddingDim', 'input', 'encoder',
@@ -331,6 +348,19 @@ export function validateManifest(json: unknown): ManifestValidation {
   c.optional(m, 'dataCredit', (v) => c.string('dataCredit', v));
   c.optional(m, 'metrics', (v) => {
     if (!isObject(v)) c.err('metrics', `must be an object (got ${describe(v)})`);
+  });
+  c.optional(m, 'convertedFrom', (v) => {
+    const keys = ['file', 'bytes', 'sha256', 'layout', 'official', 'converter', 'notes'];
+    if (!c.object('convertedFrom', v, ['file', 'sha256', 'layout'], keys)) return;
+    c.optional(v, 'file', (x) => c.string('convertedFrom.file', x, { min: 1, max: 260 }));
+    c.optional(v, 'bytes', (x) => c.number('convertedFrom.bytes', x, { integer: true, min: 0 }));
+    c.optional(v, 'sha256', (x) => checkSha(c, 'convertedFrom.sha256', x));
+    c.optional(v, 'layout', (x) => c.oneOf('convertedFrom.layout', x, ['zenodo-teacher', 'hf-flat', 'timm-safetensors']));
+    c.optional(v, 'official', (x) => c.string('convertedFrom.official', x));
+    c.optional(v, 'converter', (x) => c.string('convertedFrom.converter', x));
+    c.optional(v, 'notes', (x) => {
+      if (c.array('convertedFrom.notes', x)) x.forEach((n, i) => c.string(`convertedFrom.notes[${i}]`, n));
+    });
   });
 
   if (c.errors.length > 0) return { ok: false, errors: c.errors };

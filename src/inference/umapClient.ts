@@ -24,6 +24,11 @@ export async function computeUmap(
   const jobId = `umap-${Date.now()}-${Math.random().toString(36).slice(2)}`;
   const data = embeddings.slice(0, n * d);
   let onAbort: (() => void) | undefined;
+  // A progress report may still be in flight when the job ends or is cancelled: drop it, or it would
+  // show the progress again after the caller has cleared it.
+  let settled = false;
+  const onProgress = ctl.onProgress;
+  const progress = onProgress ? Comlink.proxy((p: UmapProgress) => void (!settled && !ctl.signal?.aborted && onProgress(p))) : undefined;
   try {
     const aborted = new Promise<never>((_, reject) => {
       onAbort = () => {
@@ -35,13 +40,14 @@ export async function computeUmap(
     const crashed = new Promise<never>((_, reject) => {
       worker.onerror = (e) => reject(new Error(`The UMAP worker failed: ${e.message || 'unknown error'}`));
     });
-    const job = remote.layout(jobId, Comlink.transfer(data, [data.buffer]), n, d, opts, ctl.onProgress ? Comlink.proxy(ctl.onProgress) : undefined);
+    const job = remote.layout(jobId, Comlink.transfer(data, [data.buffer]), n, d, opts, progress);
     return await Promise.race([job, aborted, crashed]);
   } catch (e) {
     // the worker's own cancellation error crosses as a plain Error named AbortError
     if (e instanceof Error && e.name === 'AbortError') throw new DOMException(e.message, 'AbortError');
     throw e;
   } finally {
+    settled = true;
     if (onAbort) ctl.signal?.removeEventListener('abort', onAbort);
     remote[Comlink.releaseProxy]();
     worker.terminate();

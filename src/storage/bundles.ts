@@ -11,7 +11,7 @@ import { StorageError } from './db.ts';
 export interface StoredBundle {
   id: string;
   manifest: BundleManifest;
-  origin: 'folder' | 'zip' | 'url';
+  origin: 'folder' | 'zip' | 'url' | 'converted';
   /** Where a URL import came from (shown in the panel). */
   sourceUrl?: string;
   importedAt: number;
@@ -47,7 +47,8 @@ export async function readBundleFiles(entry: StoredBundle): Promise<Record<strin
   return out;
 }
 
-export async function saveBundle(entry: Omit<StoredBundle, 'files' | 'bytes' | 'prefix'>, files: Record<string, Blob>): Promise<StoredBundle> {
+/** `signal`: abort between files (a cancelled conversion); what was written is deleted, nothing is listed. */
+export async function saveBundle(entry: Omit<StoredBundle, 'files' | 'bytes' | 'prefix'>, files: Record<string, Blob>, opts: { signal?: AbortSignal } = {}): Promise<StoredBundle> {
   const names = Object.keys(files);
   const prefix = `${entry.id}@${entry.importedAt}`;
   const previous = await getBundle(entry.id);
@@ -55,15 +56,18 @@ export async function saveBundle(entry: Omit<StoredBundle, 'files' | 'bytes' | '
   try {
     // One file per transaction keeps memory bounded for large encoders.
     for (const name of names) {
+      opts.signal?.throwIfAborted();
       await set(fileKey(prefix, name), files[name]!, db().files);
       written.push(fileKey(prefix, name));
     }
     const stored: StoredBundle = { ...entry, prefix, files: names, bytes: names.reduce((s, n) => s + files[n]!.size, 0) };
+    opts.signal?.throwIfAborted();
     await set(entry.id, stored, db().index);
     if (previous) await delMany(previous.files.map((f) => fileKey(previous.prefix, f)), db().files).catch(() => {});
     return stored;
   } catch (e) {
     await delMany(written, db().files).catch(() => {});
+    if (opts.signal?.aborted) throw e;
     const err = e as DOMException;
     const quota = err?.name === 'QuotaExceededError' || /quota/i.test(String(err?.message));
     throw new StorageError(

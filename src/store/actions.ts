@@ -16,8 +16,7 @@ import { embeddingKey, saveEmbeddings } from '../storage/embeddings.ts';
 import { PersistQueue } from '../storage/persistQueue.ts';
 import { requestPersistence } from '../storage/quota.ts';
 import { useApp } from './index.ts';
-import { openInitialCase, recordCaseEvent, recordCaseEvents } from './caseActions.ts';
-import { activateInitial } from './modelActions.ts';
+import { recordCaseEvent, recordCaseEvents } from './caseEvents.ts';
 import { caseShiftSummary, shiftExport } from './caseShift.ts';
 
 const set = useApp.setState;
@@ -63,41 +62,29 @@ export function updateCells(changed: Cell[]): void {
   persist.put(changed);
 }
 
-let initPromise: Promise<void> | null = null;
-
-/** Restore the persisted session, then load the default model. Idempotent (React StrictMode mounts twice). */
-export function initApp(): Promise<void> {
-  initPromise ??= restoreAndLoad();
-  return initPromise;
-}
-
 /** Resolves once the stored case is on screen: a drop made earlier waits for it instead of being overwritten. */
 let markRestored: () => void = () => {};
 const sessionRestored = new Promise<void>((r) => (markRestored = r));
 
-async function restoreAndLoad(): Promise<void> {
-  const settings = await db.loadMeta<BackendSettings>('backendSettings').catch(() => undefined);
-  if (settings) set({ backendSettings: settings });
-  const modelClasses = (await db.loadMeta<Record<string, string[]>>('modelClasses').catch(() => undefined)) ?? {};
-  set({ modelClasses });
-  try {
-    await openInitialCase();
-  } finally {
-    set({ restored: true });
-    markRestored();
-  }
-  await activateInitial(self.location.search);
+/** Called by init.ts once the stored case is on screen (or failed to load). */
+export function markSessionRestored(): void {
+  set({ restored: true });
+  markRestored();
 }
 
 /** Loads a bundle into the worker; on failure the previous model stays active. Returns success. */
-export async function loadModel(source: BundleSource): Promise<boolean> {
+export async function loadModel(source: BundleSource, opts: { beforeReady?: () => Promise<void> } = {}): Promise<boolean> {
   set({ modelStatus: 'loading', modelError: null, loadProgress: null });
   try {
     const model = await client.loadBundle(source, get().backendSettings, (p) => set({ loadProgress: p }));
     currentSource = source;
     const modelClasses = model.head ? { ...get().modelClasses, [classesKey(model.manifest.id, model.head)]: model.classes } : get().modelClasses;
-    set({ model, modelStatus: 'ready', loadProgress: null, modelClasses });
+    set({ model, loadProgress: null, modelClasses });
     await db.saveMeta('modelClasses', modelClasses).catch((e: Error) => set({ storageError: e.message }));
+    // The model is 'ready' only once the caller's set-up (the remembered lab head) is applied: cells
+    // queued before a reload must not be classified by the bundle's head in between.
+    await opts.beforeReady?.().catch(() => {});
+    set({ modelStatus: 'ready' });
     void runQueue();
     return true;
   } catch (e) {
@@ -107,15 +94,15 @@ export async function loadModel(source: BundleSource): Promise<boolean> {
   }
 }
 
-export async function applyBackendSettings(settings: BackendSettings): Promise<void> {
-  set({ backendSettings: settings });
-  await db.saveMeta('backendSettings', settings).catch(() => {});
+/**
+ * A fresh inference worker (the thread count is fixed once WASM starts) with the model it had.
+ * 'none' when no model was loaded yet.
+ */
+export async function restartWorker(): Promise<boolean | 'none'> {
   cancelJob();
-  // Thread count is fixed once WASM starts, so a new setting needs a fresh worker.
   client.terminate();
   set({ model: null });
-  if (currentSource) await loadModel(currentSource);
-  else await activateInitial(self.location.search);
+  return currentSource ? loadModel(currentSource) : 'none';
 }
 
 export interface DroppedFile {
@@ -155,6 +142,9 @@ export interface AddOptions {
 
 /** The duplicates refused by the last add, kept for its "Add anyway". */
 let pendingDuplicates: DroppedFile[] = [];
+
+/** Cancel presses so far: an add still streaming files in when the user cancelled must not restart the run. */
+let cancels = 0;
 
 /** sha256 of a file's bytes, or null when they cannot be read (the cell then gets its own error row). */
 async function hashFile(file: Blob): Promise<string | null> {
@@ -197,6 +187,12 @@ export async function addFiles(given: DroppedFile[], opts: AddOptions = {}): Pro
   const index = new HashIndex(opts.allowDuplicates ? [] : get().order.map((id) => get().cells[id]!).filter(Boolean));
   const duplicates: { file: DroppedFile; sameAs: string }[] = [];
   let addedCount = 0;
+  // Cells of this add are classified as they arrive, unless the user cancels meanwhile: the rest then
+  // wait for "Classify N waiting cells" (or the next add).
+  const cancelsAtStart = cancels;
+  const classifyArrived = (): void => {
+    if (cancels === cancelsAtStart) void runQueue();
+  };
   const now = Date.now();
   // In short slices, yielding in between, so that a big drop never blocks the page: reading a picked
   // file's name and size asks the browser process for its metadata (~0.3 ms a file on 2 cores — 200
@@ -238,7 +234,7 @@ export async function addFiles(given: DroppedFile[], opts: AddOptions = {}): Pro
     added.forEach((c, i) => memoryBlobs.set(c.id, blobs[i]!));
     set({ order: [...get().order, ...added.map((c) => c.id)] });
     updateCells(added);
-    void runQueue();
+    classifyArrived();
     await db.saveImages(added.map((c, i) => [c.id, blobs[i]!] as [string, Blob])).catch((e: Error) => set({ storageError: e.message }));
     await new Promise((r) => setTimeout(r, 0));
   }
@@ -249,7 +245,7 @@ export async function addFiles(given: DroppedFile[], opts: AddOptions = {}): Pro
   if (skipped.length) parts.push(`${skipped.length} hidden/system file(s) skipped`);
   if (opts.allowDuplicates) parts.push('added anyway although identical to cells in the case');
   void recordCaseEvent({ action: 'add-cells', detail: parts.join('; ') });
-  void runQueue();
+  classifyArrived();
 }
 
 /** "Add anyway": adds the duplicates the last add refused. */
@@ -445,6 +441,7 @@ export async function setActiveHead(spec: HeadSpec | null): Promise<void> {
 }
 
 export function cancelJob(): void {
+  cancels++;
   abortController?.abort();
 }
 

@@ -11,31 +11,14 @@ import { record, redo, undo, type Reclassification } from '../core/history.ts';
 import { deleteCaseRecord, getCase, listCases, saveCase } from '../storage/cases.ts';
 import * as db from '../storage/db.ts';
 import { deleteCaseCells, effectiveThreshold, flushCells, getCellImage, resultsJson, showCaseCells, updateCells } from './actions.ts';
+import { nowIso, persistCase, recordCaseEvent, recordCaseEvents, who } from './caseEvents.ts';
 import { useApp } from './index.ts';
+
+// re-exported: callers of the case actions record events through them too
+export { recordCaseEvent, recordCaseEvents };
 
 const set = useApp.setState;
 const get = useApp.getState;
-
-const nowIso = (): string => new Date().toISOString();
-const who = (): string => get().activeCase?.operator.trim() || 'unnamed user';
-
-async function persistCase(c: CaseRecord): Promise<void> {
-  set({ activeCase: c, cases: [c, ...get().cases.filter((x) => x.id !== c.id)].sort((a, b) => b.createdAt.localeCompare(a.createdAt)) });
-  await saveCase(c).catch((e: Error) => set({ storageError: e.message }));
-}
-
-export async function recordCaseEvent(entry: Omit<AuditEntry, 'at' | 'who'>): Promise<void> {
-  await recordCaseEvents([entry]);
-}
-
-/** Several audit entries, one write. */
-export async function recordCaseEvents(entries: readonly Omit<AuditEntry, 'at' | 'who'>[]): Promise<void> {
-  let c = get().activeCase;
-  if (!c || entries.length === 0) return;
-  const at = nowIso();
-  for (const e of entries) c = appendAudit(c, { at, who: who(), ...e });
-  await persistCase(c);
-}
 
 export async function openInitialCase(): Promise<void> {
   const userClasses = (await db.loadMeta<UserClass[]>('userClasses').catch(() => undefined)) ?? [];

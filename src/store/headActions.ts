@@ -8,7 +8,7 @@ import { appendAudit, isLocked } from '../core/case.ts';
 import { BUNDLE_HEAD_ID, type Cell } from '../core/cell.ts';
 import { applyHead } from '../core/head.ts';
 import type { ShiftStats } from '../core/shift/stats.ts';
-import { uniqueHeadName, type LabHeadRecord } from '../core/training/index.ts';
+import { labHeadLinear, uniqueHeadName, type LabHeadRecord } from '../core/training/index.ts';
 import type { HeadSpec } from '../inference/types.ts';
 import { saveCase } from '../storage/cases.ts';
 import * as db from '../storage/db.ts';
@@ -26,6 +26,24 @@ export async function refreshHeads(): Promise<void> {
     db.loadMeta<Record<string, string>>(ACTIVE_HEADS_KEY).catch(() => undefined),
   ]);
   set({ labHeads, activeHeads: activeHeads ?? {} });
+}
+
+/** The stored form of a lab head: the record, and its linear weights with the temperature folded in. */
+export function storedHeadOf(record: LabHeadRecord, trainingItems?: { key: string; label: string }[]): StoredHead {
+  const linear = labHeadLinear(record);
+  return {
+    id: record.id,
+    encoderId: record.encoder.bundleId,
+    inputDim: record.encoder.inputDim,
+    name: record.name,
+    version: record.version,
+    createdAt: record.createdAt,
+    classes: linear.classes,
+    weight: linear.weight,
+    bias: linear.bias,
+    record,
+    ...(trainingItems ? { trainingItems } : {}),
+  };
 }
 
 export function headSpec(h: StoredHead): HeadSpec {

@@ -9,6 +9,7 @@
 import { isLocked } from '../core/case.ts';
 import { cellClasses, type Cell } from '../core/cell.ts';
 import { sha256Hex } from '../core/manifest.ts';
+import { loadReferenceSet, REFERENCE_SET_PATH } from '../core/referenceSet.ts';
 import {
   assembleTrainingSet,
   CancelledError,
@@ -32,7 +33,7 @@ import * as db from '../storage/db.ts';
 import { embeddingKey, loadEmbeddings, saveEmbeddings } from '../storage/embeddings.ts';
 import { saveHead, type StoredHead } from '../storage/heads.ts';
 import { embedWithActiveEncoder } from './actions.ts';
-import { activateHead, refreshHeads } from './headActions.ts';
+import { activateHead, refreshHeads, storedHeadOf } from './headActions.ts';
 import { useApp } from './index.ts';
 
 const set = useApp.setState;
@@ -49,6 +50,8 @@ export interface TrainHeadInput {
   classNames?: Record<string, string>;
   /** extend the training set of this lab head (Learn from review) */
   extendHeadId?: string;
+  /** add the built-in reference set (public/reference-set, downloaded now and checked file by file) */
+  referenceSet?: boolean;
   folds?: number;
   name?: string;
 }
@@ -218,6 +221,17 @@ export async function trainLabHead(input: TrainHeadInput): Promise<void> {
       skipped = listing.skipped;
       groups.push({ kind: 'folder', name: listing.root || 'labelled folder', items });
     }
+    if (input.referenceSet) {
+      const detail = 'downloading the built-in reference set';
+      set({ headJob: { stage: 'collect', done: 0, total: 0, detail } });
+      const base = new URL(`${import.meta.env.BASE_URL}${REFERENCE_SET_PATH}`, self.location.href).href;
+      const ref = await loadReferenceSet(base, { signal, onProgress: (done, total) => set({ headJob: { stage: 'collect', done, total, detail } }) });
+      // its files' paths are "<class>/<file>": read like a dropped folder "reference-set/<class>/<file>"
+      const folder = ref.items.map((i) => ({ path: `reference-set/${i.file}`, file: i.blob }));
+      const { items } = await folderItems(folder, {}, model.encoderKey);
+      messages.push(`Built-in reference set: ${items.length} PBC crops in ${ref.index.classes.length} classes (${ref.index.licence}; Acevedo et al. 2020).`);
+      groups.push({ kind: 'folder', name: ref.index.name, items });
+    }
     if (input.caseIds?.length) {
       const { items, names, messages: m } = await caseItems(input.caseIds, model.encoderKey);
       messages.push(...m);
@@ -305,20 +319,7 @@ export async function keepTrainedHead(use: boolean, name?: string): Promise<bool
     record = { ...record, name: uniqueHeadName(name, taken) };
   }
   if (!outcome.saved) {
-    const linear = labHeadLinear(record);
-    const entry: StoredHead = {
-      id: record.id,
-      encoderId: record.encoder.bundleId,
-      inputDim: record.encoder.inputDim,
-      name: record.name,
-      version: record.version,
-      createdAt: record.createdAt,
-      classes: linear.classes,
-      weight: linear.weight,
-      bias: linear.bias,
-      record,
-      trainingItems: outcome.trainingItems,
-    };
+    const entry = storedHeadOf(record, outcome.trainingItems);
     try {
       await saveHead(entry);
     } catch (e) {

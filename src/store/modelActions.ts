@@ -4,14 +4,17 @@
  * stored, and stored before it is activated, so a bad bundle never replaces the active model.
  */
 import { BUILTIN_MODELS, builtinUrl, DEFAULT_MODEL_ID } from '../config.ts';
+import type { BackendSettings } from '../core/backend.ts';
 import { InferenceClient } from '../inference/client.ts';
 import type { BundleOffer, BundleSource } from '../inference/types.ts';
 import { isAllowedModelUrl, refusedModelUrlMessage } from '../security/csp.ts';
 import { MODEL_ORIGINS } from '../security/modelOrigins.ts';
 import { deleteBundle, getBundle, listBundles, readBundleFiles, saveBundle } from '../storage/bundles.ts';
 import * as db from '../storage/db.ts';
-import { loadModel } from './actions.ts';
+import { loadModel, restartWorker } from './actions.ts';
+import { filesFromZip } from '../../workers/bundleArchive.ts';
 import { reapplyActiveHead } from './headActions.ts';
+import { asHeadOnlyBundle, HEAD_BUNDLE_MAX_BYTES, importHeadOnlyBundle } from './headExport.ts';
 import { useApp } from './index.ts';
 
 const set = useApp.setState;
@@ -41,11 +44,8 @@ export async function activate(ref: ActiveModelRef): Promise<boolean> {
     set({ modelError: `Model ${ref.id} is no longer available.` });
     return false;
   }
-  const ok = await loadModel(source);
-  if (ok) {
-    await db.saveMeta(ACTIVE_KEY, ref).catch(() => {});
-    await reapplyActiveHead();
-  }
+  const ok = await loadModel(source, { beforeReady: reapplyActiveHead });
+  if (ok) await db.saveMeta(ACTIVE_KEY, ref).catch(() => {});
   return ok;
 }
 
@@ -85,6 +85,14 @@ export async function importBundle(offer: BundleOffer): Promise<boolean> {
   }
   set({ importing: { progress: null }, importError: null, importMessage: null });
   try {
+    // A lab head exported without its encoder joins the heads of the encoder this workstation has.
+    const small = offer.kind === 'files' ? offer.files : offer.kind === 'zip' && offer.zip.size <= HEAD_BUNDLE_MAX_BYTES ? await filesFromZip(offer.zip, offer.name).catch(() => null) : null;
+    const headOnly = small ? await asHeadOnlyBundle(small) : null;
+    if (small && headOnly) {
+      const ok = await importHeadOnlyBundle(headOnly, small);
+      set(ok ? { importing: null, importMessage: get().headMessage } : { importing: null, importError: get().headError });
+      return ok;
+    }
     const { manifest, files } = await InferenceClient.prepareImport(offer, (progress) => set({ importing: { progress } }));
     if (BUILTIN_MODELS.some((m) => m.id === manifest.id)) {
       throw new Error(`"${manifest.id}" is the id of a built-in model; give the imported bundle another id.`);
@@ -112,4 +120,11 @@ export async function removeBundle(id: string): Promise<void> {
   await deleteBundle(id);
   await refreshInstalled();
   if (get().model?.manifest.id === id) await activate({ kind: 'builtin', id: DEFAULT_MODEL_ID });
+}
+
+/** New backend settings: stored, then a fresh worker loads the model again with them. */
+export async function applyBackendSettings(settings: BackendSettings): Promise<void> {
+  set({ backendSettings: settings });
+  await db.saveMeta('backendSettings', settings).catch(() => {});
+  if ((await restartWorker()) === 'none') await activateInitial(self.location.search);
 }

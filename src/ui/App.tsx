@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { initApp } from '../store/actions.ts';
+import { initApp } from '../store/init.ts';
 import { useApp } from '../store/index.ts';
 import { initReview } from '../store/reviewActions.ts';
 import { AddReport } from './AddReport.tsx';

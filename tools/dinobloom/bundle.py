@@ -31,7 +31,7 @@ HEAD_FORMAT = "linear-softmax-v1"
 # The order the app's manifest is easiest to read in; unknown keys go last.
 _KEY_ORDER = ["formatVersion", "id", "name", "version", "description", "testModel", "architecture",
               "embeddingDim", "input", "output", "encoder", "head", "unidentifiedThreshold", "licence",
-              "citation", "dataCredit", "metrics"]
+              "citation", "dataCredit", "metrics", "convertedFrom"]
 
 
 class BundleError(Exception):

@@ -185,6 +185,10 @@ def convert(checkpoint: str | os.PathLike, out: str | os.PathLike, *, name: str 
         "licence": LICENCE,
         "citation": CITATION,
     })
+    if not test_model:  # the checkpoint behind the bundle (the in-browser converter records the same)
+        fields["convertedFrom"] = {"file": ck.path.name, "bytes": ck.path.stat().st_size, "sha256": sha,
+                                   "layout": ck.source, "converter": "tools/dinobloom/convert.py",
+                                   **({"notes": ck.notes} if ck.notes else {})}
     bundle.validate_manifest({**fields, "encoder": {"variants": [  # fail fast on bad --id/--name
         {"precision": "fp32", "file": "x", "bytes": 1, "sha256": "0" * 64, "backends": ["wasm"]}]}})
 

@@ -68,6 +68,9 @@ def _check_bundle(m: Model, fmt: str) -> None:
         p = out / v["file"]
         assert v["bytes"] == p.stat().st_size and v["sha256"] == bundle.sha256_file(p)
     assert "head" not in manifest  # encoder-only: train-head adds it
+    src = manifest["convertedFrom"]  # the checkpoint behind it (the in-browser converter writes the same)
+    assert (src["file"], src["layout"], src["bytes"]) == (res["ckpt"].name, fmt, res["ckpt"].stat().st_size)
+    assert src["sha256"] == bundle.sha256_file(res["ckpt"])
     assert manifest["architecture"] == {"family": "dinov2-vit", "variant": m.variant, "patchSize": 14,
                                         "depth": 12, "numHeads": m.dim // 64,
                                         "parameters": sum(p.numel() for k, p in m.torch.named_parameters()
@@ -120,12 +123,14 @@ def test_s_all_formats(model_s, fmt):
     _check_bundle(model_s, fmt)
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
-def test_b_all_formats(model_b, fmt):
+# B in its Zenodo layout only: reading the other layouts does not depend on the size (checked on S,
+# with the same code), and a B conversion is the Python suite's slowest step (~45 s each in CI).
+@pytest.mark.parametrize("fmt", FORMATS[:1])
+def test_b_converts_and_verifies(model_b, fmt):
     _check_bundle(model_b, fmt)
 
 
-@pytest.mark.parametrize("size", ["S", "B"])
+@pytest.mark.parametrize("size", ["S"])
 def test_formats_give_identical_weights(size, request):
     """Same weights whatever the file format: the fp32 ONNX outputs agree exactly."""
     m = request.getfixturevalue(f"model_{size.lower()}")

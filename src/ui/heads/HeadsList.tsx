@@ -6,7 +6,7 @@ import type { StoredHead } from '../../storage/heads.ts';
 import { headSummary } from './headSummary.ts';
 
 /** The heads of the loaded encoder: the bundle's own (kept) and the lab's; switch, rename, delete, re-classify the case. */
-export function HeadsList({ onExport }: { onExport?: (head: StoredHead) => void }) {
+export function HeadsList({ onExport }: { onExport?: (head: StoredHead, withEncoder: boolean) => void }) {
   const model = useApp((s) => s.model);
   const labHeads = useApp((s) => s.labHeads);
   const caseLocked = useApp((s) => s.activeCase?.status === 'signed');
@@ -80,9 +80,14 @@ export function HeadsList({ onExport }: { onExport?: (head: StoredHead) => void 
                 Rename
               </button>
               {onExport && (
-                <button type="button" onClick={() => onExport(h)}>
-                  Export head bundle
-                </button>
+                <>
+                  <button type="button" title="A small .zip: the head and its shift statistics; the other workstation needs this encoder" onClick={() => onExport(h, false)}>
+                    Export head bundle
+                  </button>
+                  <button type="button" title="A complete model .zip: any workstation can import it" onClick={() => onExport(h, true)}>
+                    Export with encoder
+                  </button>
+                </>
               )}
               {confirmDelete === h.id ? (
                 <>

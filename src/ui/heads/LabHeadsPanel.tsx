@@ -1,6 +1,8 @@
 import { useEffect } from 'react';
 import { refreshHeads } from '../../store/headActions.ts';
+import { exportLabHead } from '../../store/headExport.ts';
 import { useApp } from '../../store/index.ts';
+import { downloadBlob } from '../convert/downloadBlob.ts';
 import './heads.css';
 import { HeadsList } from './HeadsList.tsx';
 import { TrainHeadForm } from './TrainHeadForm.tsx';
@@ -19,7 +21,7 @@ export function LabHeadsPanel() {
         <p className="muted">Load a model first: a lab head is trained on its encoder's embeddings.</p>
       ) : (
         <>
-          <HeadsList />
+          <HeadsList onExport={(h, withEncoder) => void exportLabHead(h.id, withEncoder).then((z) => z && downloadBlob(z.blob, z.fileName))} />
           <TrainHeadForm />
           <TrainingResult />
         </>

@@ -22,6 +22,7 @@ export function TrainHeadForm() {
   const [folder, setFolder] = useState<FolderFile[]>([]);
   const [caseIds, setCaseIds] = useState<string[]>([]);
   const [embFiles, setEmbFiles] = useState<File[]>([]);
+  const [referenceSet, setReferenceSet] = useState(false);
   const [names, setNames] = useState<Record<string, string>>({});
   const [folds, setFolds] = useState(5);
   const [name, setName] = useState('');
@@ -39,14 +40,14 @@ export function TrainHeadForm() {
     if (l) for (const s of suggestClassNames(l.classes.map((c) => c.name), model.classes)) if (s.suggestion) offered[s.folder] = s.suggestion;
     setNames(offered);
   };
-  const hasSource = folder.length > 0 || caseIds.length > 0 || embFiles.length > 0;
+  const hasSource = folder.length > 0 || caseIds.length > 0 || embFiles.length > 0 || referenceSet;
 
   return (
     <form
       className="heads__train"
       onSubmit={(e) => {
         e.preventDefault();
-        void trainLabHead({ folder, caseIds, embeddingFiles: embFiles, classNames: names, folds, name });
+        void trainLabHead({ folder, caseIds, embeddingFiles: embFiles, classNames: names, folds, name, referenceSet });
       }}
     >
       <h4>Train a head on your lab's cells</h4>
@@ -143,6 +144,14 @@ export function TrainHeadForm() {
           </div>
         )}
       </div>
+      <label className="inline heads__reference">
+        <input type="checkbox" checked={referenceSet} onChange={(e) => setReferenceSet(e.target.checked)} /> Add the built-in reference set
+        <span className="muted small">
+          {' '}
+          — 24 PBC crops per class, 8 classes, downloaded when training starts (Acevedo et al. 2020, CC BY 4.0): a first head for an encoder
+          that has none; your own cells adapt it to your lab.
+        </span>
+      </label>
       {signed.length > 0 && (
         <fieldset className="heads__cases">
           <legend>Verified cells of signed cases</legend>
@@ -193,7 +202,7 @@ export function TrainHeadForm() {
         {job && (
           <>
             <span role="status" aria-live="polite" data-testid="head-job">
-              {job.stage === 'collect' && 'Reading the training cells…'}
+              {job.stage === 'collect' && (job.detail ? `${job.detail[0]!.toUpperCase()}${job.detail.slice(1)}: ${job.done} of ${job.total} files` : 'Reading the training cells…')}
               {job.stage === 'embed' &&
                 `Embedding ${job.done} of ${job.total} cells${job.cellsPerSecond ? ` · ${job.cellsPerSecond.toFixed(1)} cells/s` : ''}${job.etaSeconds ? ` · about ${Math.ceil(job.etaSeconds)} s left` : ''}`}
               {job.stage === 'train' && `Training: ${job.detail ?? ''} (${pct(job.done)})`}

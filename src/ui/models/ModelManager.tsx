@@ -1,10 +1,13 @@
 import { useEffect, useState } from 'react';
 import { BUILTIN_MODELS, DEFAULT_MODEL_ID } from '../../config.ts';
 import { activate, importBundle, removeBundle } from '../../store/modelActions.ts';
+import { exportBundle } from '../../store/convertActions.ts';
 import { useApp } from '../../store/index.ts';
 import { formatBytes } from '../../storage/quota.ts';
 import { BuiltinModelFacts } from '../modelCard/BuiltinModelFacts.tsx';
 import { FilePickerButton } from '../FilePickerButton.tsx';
+import { CheckpointConvert } from '../convert/CheckpointConvert.tsx';
+import { downloadBlob } from '../convert/downloadBlob.ts';
 import { LabHeadsPanel } from '../heads/LabHeadsPanel.tsx';
 import { OfficialWeightsSteps } from './OfficialWeightsSteps.tsx';
 import { StoragePanel } from './StoragePanel.tsx';
@@ -27,6 +30,8 @@ export function ModelManager() {
   const importing = useApp((s) => s.importing);
   const importError = useApp((s) => s.importError);
   const importMessage = useApp((s) => s.importMessage);
+  const exporting = useApp((s) => s.exporting);
+  const exportError = useApp((s) => s.exportError);
   const panelOpen = useApp((s) => s.modelsPanelOpen);
   const [url, setUrl] = useState('');
   const [confirmDelete, setConfirmDelete] = useState<string | null>(null);
@@ -68,6 +73,9 @@ export function ModelManager() {
             <button type="button" disabled={activeId === b.id} onClick={() => void activate({ kind: 'imported', id: b.id })}>
               {activeId === b.id ? 'Active' : `Use ${b.id}`}
             </button>{' '}
+            <button type="button" disabled={exporting !== null} onClick={() => void exportBundle(b.id).then((z) => z && downloadBlob(z.blob, z.fileName))}>
+              {exporting === b.id ? 'Exporting…' : 'Export bundle'}
+            </button>{' '}
             {confirmDelete === b.id ? (
               <>
                 <button type="button" className="button--danger" onClick={() => void removeBundle(b.id)}>
@@ -85,6 +93,12 @@ export function ModelManager() {
           </li>
         ))}
       </ul>
+      {exportError && (
+        <p className="notice notice--error" role="alert" data-testid="export-error">
+          {exportError}
+        </p>
+      )}
+      <CheckpointConvert />
       <LabHeadsPanel />
       <h3>Import a bundle</h3>
       <div

@@ -1,3 +1,4 @@
+import { trainLabHead } from '../../store/headTraining.ts';
 import { useApp } from '../../store/index.ts';
 
 /**
@@ -8,6 +9,7 @@ export function ModelNotices() {
   const importError = useApp((s) => s.importError);
   const model = useApp((s) => s.model);
   const waiting = useApp((s) => s.queuedCount);
+  const training = useApp((s) => s.headJob !== null);
   return (
     <>
       {importError && (
@@ -21,7 +23,18 @@ export function ModelNotices() {
       {model && !model.head && (
         <p className="notice notice--warn" role="status" data-testid="no-head-notice">
           “{model.manifest.name}” has no classification head yet{waiting > 0 ? `, so ${waiting} cell${waiting === 1 ? '' : 's'} wait` : ''}: train one in
-          Models → Lab heads (from your lab's labelled cells or the built-in reference set).
+          Models → Lab heads (from your lab's labelled cells or the built-in reference set).{' '}
+          <button
+            type="button"
+            disabled={training}
+            onClick={() => {
+              // the result (k-fold figures, "Use this head") is shown in the Lab heads panel
+              useApp.setState({ modelsPanelOpen: true });
+              void trainLabHead({ referenceSet: true, name: 'Reference set head (PBC, 8 classes)' });
+            }}
+          >
+            {training ? 'Training a head…' : 'Train a head on the reference set'}
+          </button>
         </p>
       )}
     </>

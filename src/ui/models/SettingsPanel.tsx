@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { BackendPreference } from '../../core/backend.ts';
-import { applyBackendSettings } from '../../store/actions.ts';
+import { applyBackendSettings } from '../../store/modelActions.ts';
 import { useApp } from '../../store/index.ts';
 
 export function SettingsPanel() {
