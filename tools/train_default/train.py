@@ -5,6 +5,11 @@
 Trains on ../shared/datasets/pbc/train only; `val/` is used for nothing but picking the best epoch
 (by balanced accuracy of the EMA weights). Every hyper-parameter is written to <out>/hparams.json and
 every epoch to <out>/log.jsonl; <out>/last.pt is written after each epoch and a rerun resumes from it.
+
+Warm start: `--init-onnx public/models/pbc-compact-cnn-v1` starts from a shipped bundle's encoder + head
+(init_onnx.py: folded BatchNorms unfolded, re-parametrised on training batches so train-mode BN keeps the
+exported function); its widths/stem are the bundle's. The initial network's PBC val score is logged as
+epoch -1.
 """
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ import cellcrop  # noqa: E402
 from augment import augment_batch, normalise  # noqa: E402
 from cache_dataset import ensure_cache  # noqa: E402
 from model import CellNet  # noqa: E402
+from init_onnx import load_bundle, reparametrise_bn  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
@@ -70,7 +76,15 @@ def main() -> None:
     ap.add_argument("--shift", type=float, default=0.05)
     ap.add_argument("--seed", type=int, default=20240524)
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--init-onnx", default=None, help="bundle folder to warm-start from (encoder.fp32.onnx + head.json)")
+    ap.add_argument("--bn-batches", type=int, default=16, help="--init-onnx: augmented training batches for the BN statistics")
     a = ap.parse_args()
+    init_net = None
+    if a.init_onnx:
+        init_net, init_manifest = load_bundle(Path(a.init_onnx))
+        arch = init_manifest["architecture"]
+        a.widths, a.stem = ",".join(str(w) for w in arch["widths"]), int(arch["stem"])
+        assert int(init_manifest["input"]["size"]) == a.size, "--size must be the bundle's input size"
 
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -92,6 +106,24 @@ def main() -> None:
     torch.manual_seed(a.seed)
     widths = tuple(int(w) for w in a.widths.split(","))
     model = CellNet(widths, a.stem, len(classes))
+    if init_net is not None and not (out / "last.pt").exists():
+        assert init_manifest["head"]["classes"] == classes, "bundle classes differ from the training set's"
+        bn_gen = torch.Generator().manual_seed(a.seed + 1)  # its own stream: the training stream stays as without
+        def bn_batches():
+            for _ in range(a.bn_batches):
+                idx = torch.randint(0, len(y_tr), (a.batch,), generator=bn_gen)
+                view = torch.randint(0, x_tr.shape[1], (len(idx),), generator=bn_gen)
+                xb = augment_batch(x_tr[idx, view].permute(0, 3, 1, 2).float() / 255.0, bn_gen,
+                                   (a.scale_min, a.scale_max), a.shift, a.stain, a.grey)
+                yield normalise(xb, mean, std)
+        n_bn = reparametrise_bn(init_net, bn_batches())
+        model.load_state_dict(init_net.state_dict())
+        pred = predict(model, x_va, mean, std)
+        rec = {"epoch": -1, "init": a.init_onnx, "bn_images": n_bn, "val_acc": float((pred == y_va).mean()),
+               "val_bal_acc": balanced_accuracy(y_va, pred, len(classes))}
+        with open(out / "log.jsonl", "a") as f:
+            f.write(json.dumps(rec) + "\n")
+        print(json.dumps(rec), flush=True)
     ema = copy.deepcopy(model)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.weight_decay)
     steps_per_epoch = len(y_tr) // a.batch
