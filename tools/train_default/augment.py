@@ -6,7 +6,8 @@ Colour, `stain="basic"`: per-channel gain, brightness, contrast, saturation, hue
 `stain="hed"` first re-stains in optical-density space: the image is unmixed with a randomly perturbed
 haematoxylin/eosin/residual stain matrix, each stain's density scaled and shifted, and mixed back with
 the standard one (random stain matrices, Tellez et al. 2019 style), then a random illuminant tint and
-the basic jitter follow; `grey` is the probability of a greyscale copy (colour only partly trusted).
+the basic jitter follow; `density` scales all stain densities of an image by one common factor (a paler
+or darker smear as a whole); `grey` is the probability of a greyscale copy (colour only partly trusted).
 """
 from __future__ import annotations
 
@@ -75,13 +76,15 @@ _RGB_FROM_HED = torch.tensor([[0.65, 0.70, 0.29], [0.07, 0.99, 0.11], [0.27, 0.5
 _RGB_FROM_HED = _RGB_FROM_HED / _RGB_FROM_HED.norm(dim=1, keepdim=True)
 
 
-def _restain(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+def _restain(x: torch.Tensor, g: torch.Generator, density: tuple[float, float] = (1.0, 1.0)) -> torch.Tensor:
     n = x.shape[0]
     od = -torch.log(x.clamp(min=1 / 255))                                    # N×3×H×W optical density
     m = _RGB_FROM_HED.expand(n, 3, 3) + 0.05 * torch.randn(n, 3, 3, generator=g)
     m = m.abs() / m.abs().norm(dim=2, keepdim=True)                           # a perturbed stain matrix
     hed = torch.einsum("nchw,nck->nkhw", od, torch.linalg.inv(m))             # unmix with it
     hed = hed * _u(3 * n, 0.6, 1.4, g).view(n, 3, 1, 1) + _u(3 * n, -0.08, 0.08, g).view(n, 3, 1, 1)
+    if density != (1.0, 1.0):  # one factor for all stains: a paler or darker smear (LISC is ~2x paler)
+        hed = hed * _u(n, density[0], density[1], g).view(n, 1, 1, 1)
     od = torch.einsum("nkhw,kc->nchw", hed, _RGB_FROM_HED)                    # mix back, standard stains
     tint = torch.stack([_u(n, 0.82, 1.05, g), _u(n, 0.85, 1.05, g), _u(n, 0.85, 1.1, g)], 1)  # rarely green
     tint = (tint / tint.max(dim=1, keepdim=True).values).view(n, 3, 1, 1)      # illuminant / white balance
@@ -89,11 +92,12 @@ def _restain(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
 
 
 def augment_batch(x: torch.Tensor, g: torch.Generator, scale_range: tuple[float, float] = (0.87, 1.15),
-                  shift: float = 0.06, stain: str = "basic", grey: float = 0.0) -> torch.Tensor:
+                  shift: float = 0.06, stain: str = "basic", grey: float = 0.0,
+                  density: tuple[float, float] = (1.0, 1.0)) -> torch.Tensor:
     """x: N×3×H×W float in [0,1] -> augmented, same shape, in [0,1]."""
     x = _geometry(x, g, scale_range, shift)
     if stain == "hed":
-        x = _restain(x, g)
+        x = _restain(x, g, density)
     x = _colour(x, g)
     if grey > 0:
         sel = torch.rand(x.shape[0], generator=g) < grey

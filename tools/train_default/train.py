@@ -77,8 +77,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=20240524)
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--init-onnx", default=None, help="bundle folder to warm-start from (encoder.fp32.onnx + head.json)")
+    ap.add_argument("--init", default=None, help="training checkpoint (best.pt) to warm-start from (its EMA weights)")
+    ap.add_argument("--density", default="1,1", help="hed: range lo,hi of one stain-density factor per image")
     ap.add_argument("--bn-batches", type=int, default=16, help="--init-onnx: augmented training batches for the BN statistics")
     a = ap.parse_args()
+    density = tuple(float(v) for v in a.density.split(","))
     init_net = None
     if a.init_onnx:
         init_net, init_manifest = load_bundle(Path(a.init_onnx))
@@ -114,12 +117,23 @@ def main() -> None:
                 idx = torch.randint(0, len(y_tr), (a.batch,), generator=bn_gen)
                 view = torch.randint(0, x_tr.shape[1], (len(idx),), generator=bn_gen)
                 xb = augment_batch(x_tr[idx, view].permute(0, 3, 1, 2).float() / 255.0, bn_gen,
-                                   (a.scale_min, a.scale_max), a.shift, a.stain, a.grey)
+                                   (a.scale_min, a.scale_max), a.shift, a.stain, a.grey, density)
                 yield normalise(xb, mean, std)
         n_bn = reparametrise_bn(init_net, bn_batches())
         model.load_state_dict(init_net.state_dict())
         pred = predict(model, x_va, mean, std)
         rec = {"epoch": -1, "init": a.init_onnx, "bn_images": n_bn, "val_acc": float((pred == y_va).mean()),
+               "val_bal_acc": balanced_accuracy(y_va, pred, len(classes))}
+        with open(out / "log.jsonl", "a") as f:
+            f.write(json.dumps(rec) + "\n")
+        print(json.dumps(rec), flush=True)
+    if a.init and not (out / "last.pt").exists():
+        ck0 = torch.load(a.init, weights_only=False)  # our own training checkpoint
+        assert list(ck0["classes"]) == classes and tuple(ck0["widths"]) == widths, "--init: another architecture"
+        assert ck0["resize"] == a.resize and int(ck0["size"]) == a.size, "--init: another input policy"
+        model.load_state_dict(ck0["ema"])
+        pred = predict(model, x_va, mean, std)
+        rec = {"epoch": -1, "init": a.init, "val_acc": float((pred == y_va).mean()),
                "val_bal_acc": balanced_accuracy(y_va, pred, len(classes))}
         with open(out / "log.jsonl", "a") as f:
             f.write(json.dumps(rec) + "\n")
@@ -157,7 +171,7 @@ def main() -> None:
             view = torch.randint(0, x_tr.shape[1], (len(idx),), generator=gen)
             xb = x_tr[idx, view]
             xb = augment_batch(xb.permute(0, 3, 1, 2).float() / 255.0, gen, (a.scale_min, a.scale_max), a.shift,
-                               a.stain, a.grey)
+                               a.stain, a.grey, density)
             loss = F.cross_entropy(model(normalise(xb, mean, std)), y_tr[idx], label_smoothing=a.label_smoothing)
             opt.zero_grad(set_to_none=True)
             loss.backward()
