@@ -15,7 +15,15 @@ if ! python3 -c "import torch, onnx, onnxruntime, jsonschema, safetensors, sklea
 fi
 
 echo "== typecheck"; npx tsc -b
+# The Python suite (mostly checkpoint conversions, one core-bound process at a time) runs beside vitest
+# and the build, which leave a core idle much of the time; its output is printed when it ends.
+pylog="$(mktemp)"
+python3 -m pytest -q tools/tests >"$pylog" 2>&1 &
+pypid=$!
+trap 'kill "$pypid" 2>/dev/null || true; rm -f "$pylog"' EXIT
 echo "== unit (vitest)"; npx vitest run
-echo "== python (pytest)"; python3 -m pytest -q tools/tests
 echo "== build"; npx vite build --logLevel warn
+echo "== python (pytest, started after the typecheck)"
+if ! wait "$pypid"; then cat "$pylog"; echo "pytest failed" >&2; exit 1; fi
+cat "$pylog"
 echo "== e2e (playwright, $chromium)"; npx playwright test
