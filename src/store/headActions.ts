@@ -9,6 +9,7 @@ import { BUNDLE_HEAD_ID, type Cell } from '../core/cell.ts';
 import { applyHead } from '../core/head.ts';
 import type { ShiftStats } from '../core/shift/stats.ts';
 import { labHeadLinear, uniqueHeadName, type LabHeadRecord } from '../core/training/index.ts';
+import type { BundleManifest } from '../core/manifest.ts';
 import type { HeadSpec } from '../inference/types.ts';
 import { saveCase } from '../storage/cases.ts';
 import * as db from '../storage/db.ts';
@@ -102,6 +103,15 @@ export async function activateHead(headId: string | null): Promise<boolean> {
   await rememberActive(model.manifest.id, entry?.id ?? null);
   set({ headError: null, headMessage: entry ? `New cells are now classified by "${entry.name}" v${entry.version}.` : `New cells are now classified by the bundle's own head.` });
   return true;
+}
+
+/** The lab head remembered for a model about to be loaded, if it is stored and fits its encoder. */
+export async function rememberedHeadSpec(manifest: BundleManifest): Promise<HeadSpec | null> {
+  if (get().labHeads.length === 0) await refreshHeads();
+  const id = get().activeHeads[manifest.id];
+  const entry = id ? get().labHeads.find((h) => h.id === id) : undefined;
+  if (!entry || entry.encoderId !== manifest.id || entry.inputDim !== manifest.embeddingDim) return null;
+  return headSpec(entry);
 }
 
 /** After a model is loaded: set the lab head remembered for it, if it is still there. */

@@ -13,7 +13,7 @@ import { deleteBundle, getBundle, listBundles, readBundleFiles, saveBundle } fro
 import * as db from '../storage/db.ts';
 import { loadModel, restartWorker } from './actions.ts';
 import { filesFromZip } from '../../workers/bundleArchive.ts';
-import { reapplyActiveHead } from './headActions.ts';
+import { reapplyActiveHead, rememberedHeadSpec } from './headActions.ts';
 import { asHeadOnlyBundle, HEAD_BUNDLE_MAX_BYTES, importHeadOnlyBundle } from './headExport.ts';
 import { useApp } from './index.ts';
 
@@ -44,8 +44,11 @@ export async function activate(ref: ActiveModelRef): Promise<boolean> {
     set({ modelError: `Model ${ref.id} is no longer available.` });
     return false;
   }
-  const ok = await loadModel(source, { beforeReady: reapplyActiveHead });
-  if (ok) await db.saveMeta(ACTIVE_KEY, ref).catch(() => {});
+  const ok = await loadModel(source, { headFor: rememberedHeadSpec });
+  if (ok) {
+    await db.saveMeta(ACTIVE_KEY, ref).catch(() => {});
+    await reapplyActiveHead(); // a no-op when headFor's head is on; else it says why it is not
+  }
   return ok;
 }
 
