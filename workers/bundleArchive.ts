@@ -10,13 +10,25 @@ import { fetchWithProgress, parseManifestText } from './bundleReader.ts';
 import type { BundleOffer } from '../src/inference/types.ts';
 
 
-/** Zips often wrap the bundle in a folder: take the folder that holds manifest.json as the root. */
-export async function filesFromZip(zip: Blob, name: string): Promise<Record<string, Blob>> {
+/**
+ * Zips often wrap the bundle in a folder: take the folder that holds manifest.json as the root.
+ * `skip`: entries that are listed but not inflated (they come back as empty Blobs, present but not
+ * read) — the page peeks at a small zip this way without inflating its encoder on the main thread.
+ */
+export async function filesFromZip(zip: Blob, name: string, opts: { skip?: (path: string) => boolean } = {}): Promise<Record<string, Blob>> {
   let entries: Unzipped;
+  const skipped: string[] = [];
   try {
-    // Synchronous on purpose: we are already off the main thread, and fflate's async mode would
-    // spawn blob: workers, which the app's CSP forbids.
-    entries = unzipSync(new Uint8Array(await zip.arrayBuffer()));
+    // Synchronous on purpose: fflate's async mode would spawn blob: workers, which the app's CSP
+    // forbids. In the worker that is off the main thread; the page uses it only with `skip`.
+    const skip = opts.skip;
+    const filter = (f: { name: string }): boolean => {
+      if (!skip?.(f.name)) return true;
+      skipped.push(f.name);
+      return false;
+    };
+    entries = unzipSync(new Uint8Array(await zip.arrayBuffer()), skip ? { filter } : undefined);
+    for (const p of skipped) entries[p] = new Uint8Array(0);
   } catch (e) {
     throw new BundleError(`${name} is not a readable .zip file (${(e as Error).message}).`, name);
   }

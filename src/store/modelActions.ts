@@ -89,7 +89,10 @@ export async function importBundle(offer: BundleOffer): Promise<boolean> {
   set({ importing: { progress: null }, importError: null, importMessage: null });
   try {
     // A lab head exported without its encoder joins the heads of the encoder this workstation has.
-    const small = offer.kind === 'files' ? offer.files : offer.kind === 'zip' && offer.zip.size <= HEAD_BUNDLE_MAX_BYTES ? await filesFromZip(offer.zip, offer.name).catch(() => null) : null;
+    // A small zip is peeked at here without inflating any .onnx (a head bundle has none); a model zip
+    // then goes to the worker, which unzips it once.
+    const peek = (zip: Blob, name: string) => filesFromZip(zip, name, { skip: (p) => p.toLowerCase().endsWith('.onnx') }).catch(() => null);
+    const small = offer.kind === 'files' ? offer.files : offer.kind === 'zip' && offer.zip.size <= HEAD_BUNDLE_MAX_BYTES ? await peek(offer.zip, offer.name) : null;
     const headOnly = small ? await asHeadOnlyBundle(small) : null;
     if (small && headOnly) {
       const ok = await importHeadOnlyBundle(headOnly, small);
