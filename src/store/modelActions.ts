@@ -12,7 +12,7 @@ import { MODEL_ORIGINS } from '../security/modelOrigins.ts';
 import { deleteBundle, getBundle, listBundles, readBundleFiles, saveBundle } from '../storage/bundles.ts';
 import * as db from '../storage/db.ts';
 import { loadModel, restartWorker } from './actions.ts';
-import { filesFromZip } from '../../workers/bundleArchive.ts';
+import { filesFromZip } from '../core/bundleZip.ts';
 import { reapplyActiveHead, rememberedHeadSpec } from './headActions.ts';
 import { asHeadOnlyBundle, HEAD_BUNDLE_MAX_BYTES, importHeadOnlyBundle } from './headExport.ts';
 import { useApp } from './index.ts';

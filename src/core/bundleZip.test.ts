@@ -1,6 +1,6 @@
 import { zipSync, strToU8 } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { filesFromZip } from '../../workers/bundleArchive.ts';
+import { filesFromZip } from './bundleZip.ts';
 
 const zipOf = (entries: Record<string, Uint8Array>): Blob => new Blob([zipSync(entries).slice().buffer]);
 
