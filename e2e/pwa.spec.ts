@@ -17,8 +17,7 @@ async function waitForServiceWorker(page: Page): Promise<void> {
 }
 
 async function importZip(page: Page, files: BundleFiles | Buffer, name = 'bundle.zip'): Promise<void> {
-  const panel = page.locator('details', { has: page.locator('summary', { hasText: /^Models$/ }) });
-  if ((await panel.getAttribute('open')) === null) await page.getByText('Models', { exact: true }).click();
+  await new AppPage(page).openModelsPanel();
   const buffer = Buffer.isBuffer(files) ? files : zip(files);
   await page.getByLabel('Import .zip…').setInputFiles({ name, mimeType: 'application/zip', buffer });
 }
@@ -115,7 +114,7 @@ test.describe('bad bundles leave the active model in place and nothing half-impo
         if (name === 'corrupt zip') {
           // dropped on the import area (the others go through "Import .zip…"): the area takes it, so
           // it is refused as a bundle and never reaches the case as a cell
-          await page.getByText('Models', { exact: true }).click();
+          await app.openModelsPanel();
           const made = make();
           await dropFiles(page.locator('.bundle-drop', { hasText: "Drop a bundle's files or its .zip here" }), [
             { name: `${name}.zip`, mimeType: 'application/zip', buffer: Buffer.isBuffer(made) ? made : zip(made) },
