@@ -79,6 +79,11 @@ async function main(): Promise<void> {
         out[v].first.push(first.firstResultMs);
         out[v].repeat.push(repeat.firstResultMs);
         console.log(`round ${r + 1} ${v}: first visit ${first.firstResultMs.toFixed(0)} ms (model ready ${first.modelReadyMs.toFixed(0)}), repeat visit ${repeat.firstResultMs.toFixed(0)} ms (model ready ${repeat.modelReadyMs.toFixed(0)}) · ${formatLoad(sampleLoad('now'))}`);
+        // where the time went, on the page's clock: worker start, then the worker's load marks
+        for (const [visit, x] of [['first', first], ['repeat', repeat]] as const) {
+          const phases = Object.entries(x.marks).map(([k, t]) => `${k.replace('load:', '')} ${(x.workerStartMs + t).toFixed(0)}`);
+          console.log(`  ${visit}: worker ${x.workerStartMs.toFixed(0)} · ${phases.join(' · ')} · ready ${x.modelReadyMs.toFixed(0)} · first cell ${x.firstResultMs.toFixed(0)}`);
+        }
       }
     }
   } finally {

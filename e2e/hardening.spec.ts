@@ -1,7 +1,7 @@
 /**
  * Hardening: a worker that dies mid-batch loses no cell and classifies none twice; IndexedDB refusing
- * writes keeps the session in memory and exportable without damaging what was stored; 5,000 cells
- * persist and reload with thumbnails read lazily. (The strict CSP is checked on every test by the
+ * writes keeps the session in memory and exportable without damaging what was stored; a 2,010-file
+ * drop with broken files and then 5,000 cells persist and reload with thumbnails read lazily. (The strict CSP is checked on every test by the
  * shared fixture in ./fixtures.ts.)
  */
 import type { Page } from '@playwright/test';
@@ -74,7 +74,9 @@ test('when IndexedDB refuses writes the session stays in memory, export works, a
   expect(await app.classByCellName()).toEqual(stored);
 });
 
-test('5,000 cells persist and reload; thumbnails are read lazily', async ({ page }) => {
+// One run of 5,000 cells covers both sizes that matter (classifying them is most of this suite's time):
+// a single drop of 2,010 files, 10 of them broken, streamed through the worker; then 5,000 cells in all.
+test('2,010 files in one drop, then 5,000 cells: every good one classified, every bad one its own error row; all persist and reload; thumbnails are read lazily', async ({ page }) => {
   test.setTimeout(900_000);
   const app = new AppPage(page);
   await app.open();
@@ -82,14 +84,19 @@ test('5,000 cells persist and reload; thumbnails are read lazily', async ({ page
   // on 2 cores); a fresh profile starts at 2 and calibrates only when idle, which this run never is
   await app.setBackend('wasm', 1);
   const crops = await smallCrops(5000, 64);
-  for (let i = 0; i < crops.length; i += 1000) await app.addFiles(crops.slice(i, i + 1000));
+  const bad = Array.from({ length: 10 }, (_, i) => ({ name: `broken-${i}.png`, mimeType: 'image/png', buffer: Buffer.from(`not a png ${i}`) }));
+  await app.addFiles([...crops.slice(0, 1000), ...bad, ...crops.slice(1000, 2000)]);
+  await expect(page.getByTestId('progress-text')).toBeVisible();
+  for (let i = 2000; i < crops.length; i += 1000) await app.addFiles(crops.slice(i, i + 1000));
   await app.waitForIdle(600_000); // ~30 cells/s on 2 cores: about 3 minutes of classifying
-  // Every cell has a result (tiny 64 px crops: some land under the threshold as Unidentified).
+  // Every good cell has a result (tiny 64 px crops: some land under the threshold as Unidentified).
   await expect(app.thumbnails()).toHaveCount(5000);
+  await expect(app.errorRows()).toHaveCount(10);
   const before = await app.classByCellName();
   await page.reload();
   await app.waitForModel();
   await expect(app.thumbnails()).toHaveCount(5000, { timeout: 120_000 });
+  await expect(app.errorRows()).toHaveCount(10);
   expect(await app.classByCellName()).toEqual(before);
   // Only thumbnails near the viewport have read their image.
   const loaded = await page.locator('.thumb img').count();

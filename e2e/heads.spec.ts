@@ -54,8 +54,22 @@ test('train a lab head from a labelled folder, use it, keep it across a reload, 
   await page.getByRole('tab', { name: /Audit trail/ }).click();
   await expect(page.locator('tr[data-action="reclassify-head"]')).toHaveCount(1);
 
+  // The first model badge the reloaded page shows must already name the lab head: a model shown with
+  // the bundle's head first (then switched) would classify cells dropped at once with the wrong head.
+  await page.addInitScript(() => {
+    const w = window as unknown as { __firstBadge?: string };
+    const seen = new MutationObserver(() => {
+      const badge = document.querySelector('[data-testid="model-badge"]');
+      if (badge && w.__firstBadge === undefined) {
+        w.__firstBadge = badge.textContent ?? '';
+        seen.disconnect();
+      }
+    });
+    seen.observe(document, { childList: true, subtree: true, characterData: true });
+  });
   await page.reload();
   await app.waitForModel();
+  expect(await page.evaluate(() => (window as unknown as { __firstBadge?: string }).__firstBadge)).toContain(`head: ${json.model.head.name}`);
   const again = JSON.parse(await app.exportJson());
   expect(again.model.head).toEqual(json.model.head);
   expect(again.rows.map((r: { predictedClass: string }) => r.predictedClass)).toEqual(json.rows.map((r: { predictedClass: string }) => r.predictedClass));

@@ -3,36 +3,12 @@
  * manifest.json) into a flat name → Blob map. Runs in a worker so unzipping a large encoder never
  * blocks the page.
  */
-import { unzipSync, type Unzipped } from 'fflate';
+import { filesFromZip } from '../src/core/bundleZip.ts';
 import { BundleError } from '../src/core/manifest.ts';
 import { fetchWithProgress, parseManifestText } from './bundleReader.ts';
 
 import type { BundleOffer } from '../src/inference/types.ts';
 
-
-/** Zips often wrap the bundle in a folder: take the folder that holds manifest.json as the root. */
-export async function filesFromZip(zip: Blob, name: string): Promise<Record<string, Blob>> {
-  let entries: Unzipped;
-  try {
-    // Synchronous on purpose: we are already off the main thread, and fflate's async mode would
-    // spawn blob: workers, which the app's CSP forbids.
-    entries = unzipSync(new Uint8Array(await zip.arrayBuffer()));
-  } catch (e) {
-    throw new BundleError(`${name} is not a readable .zip file (${(e as Error).message}).`, name);
-  }
-  const manifestPath = Object.keys(entries)
-    .filter((p) => p === 'manifest.json' || p.endsWith('/manifest.json'))
-    .sort((a, b) => a.length - b.length)[0];
-  if (!manifestPath) throw new BundleError(`${name} has no manifest.json: it is not a model bundle.`, 'manifest.json');
-  const root = manifestPath.slice(0, -'manifest.json'.length);
-  const out: Record<string, Blob> = {};
-  for (const [path, bytes] of Object.entries(entries)) {
-    if (!path.startsWith(root) || path.endsWith('/')) continue;
-    const rel = path.slice(root.length);
-    if (!rel.includes('/')) out[rel] = new Blob([bytes.slice().buffer]);
-  }
-  return out;
-}
 
 async function filesFromUrl(manifestUrl: string, onProgress?: (file: string, loaded: number, total: number) => void): Promise<Record<string, Blob>> {
   let url: URL;

@@ -88,9 +88,9 @@ export function targets(r: BenchResult): { target: string; measured: string; pas
   });
   const d = r.defaultExtras;
   out.push({
-    target: 'default model: cold start ≤ 2 s to the first classified cell',
+    target: 'default model: first classified cell ≤ 2 s after navigation on a first visit, ≤ 1.5 s on a repeat visit',
     measured: d ? `first visit ${fmt(d.firstVisitMedianMs, 0)} ms, repeat visit ${fmt(d.repeatVisitMedianMs, 0)} ms (medians)` : 'not run',
-    pass: d ? d.firstVisitMedianMs <= 2000 && d.repeatVisitMedianMs <= 2000 : null,
+    pass: d ? d.firstVisitMedianMs <= 2000 && d.repeatVisitMedianMs <= 1500 : null,
   });
   if (d && d.bigRuns.length) {
     const lt = d.bigRuns.map((b) => b.longTasks.count);

@@ -35,6 +35,12 @@ export class AppPage {
     await expect(this.page.getByTestId('model-badge')).toBeVisible({ timeout: 120_000 });
   }
 
+  /** Opens the Models panel unless it is open (a click on its summary would close it again). */
+  async openModelsPanel(): Promise<void> {
+    const details = this.page.getByTestId('model-manager');
+    if (!(await details.evaluate((d) => (d as HTMLDetailsElement).open))) await this.page.getByText('Models', { exact: true }).click();
+  }
+
   get fileInput(): Locator {
     return this.page.getByLabel('Add cell images');
   }

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect, type Locator, type Page } from '@playwright/test';
 import { unzipSync } from 'fflate';
+import { AppPage } from './AppPage.ts';
 
 export const CHECKPOINT_LABEL = 'DinoBloom checkpoint (.pth, .bin, .safetensors)';
 const REPO = path.resolve(import.meta.dirname, '../..');
@@ -30,8 +31,7 @@ export class ConvertPanel {
   constructor(readonly page: Page) {}
 
   async open(): Promise<void> {
-    const details = this.page.getByTestId('model-manager');
-    if (!(await details.evaluate((d) => (d as HTMLDetailsElement).open))) await this.page.getByText('Models', { exact: true }).click();
+    await new AppPage(this.page).openModelsPanel();
   }
 
   get input(): Locator {

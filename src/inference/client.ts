@@ -79,14 +79,29 @@ export class InferenceClient {
     return this.guarded(this.api().probeEnvironment());
   }
 
-  async loadBundle(source: BundleSource, settings: BackendSettings, onProgress?: (p: LoadProgress) => void): Promise<LoadedModel> {
+  /**
+   * Loads a bundle with the head it should classify with: the lab head this client last set for the
+   * same model (a fresh worker after a crash), else `headFor`'s (the one remembered in storage, after
+   * a reload). A head the worker refuses leaves the bundle's own; the caller sees which in `head`.
+   */
+  async loadBundle(
+    source: BundleSource,
+    settings: BackendSettings,
+    onProgress?: (p: LoadProgress) => void,
+    headFor?: (manifest: BundleManifest) => Promise<HeadSpec | null>,
+  ): Promise<LoadedModel> {
     const api = this.api();
     const model = await this.guarded(api.loadBundle(source, settings, onProgress ? Comlink.proxy(onProgress) : undefined));
-    if (this.labHead && this.labHead.modelId === model.manifest.id) {
-      const { classes, head, shift } = await this.guarded(api.setHead(this.labHead.spec));
+    const spec = this.labHead?.modelId === model.manifest.id ? this.labHead.spec : await headFor?.(model.manifest).catch(() => null);
+    if (!spec) return model;
+    try {
+      const { classes, head, shift } = await this.guarded(api.setHead(spec));
+      this.labHead = { modelId: model.manifest.id, spec };
       return { ...model, classes, head, shift };
+    } catch (e) {
+      if (e instanceof WorkerCrashedError) throw e;
+      return model;
     }
-    return model;
   }
 
   /**

@@ -7,7 +7,7 @@ import { cellClasses, classesKey, toExportRow, viewCell, type Cell } from '../co
 import { toCsv, toJson } from '../core/export.ts';
 import { HashIndex } from '../core/duplicates.ts';
 import { isIgnoredPath } from '../core/fileFilter.ts';
-import { sha256Hex } from '../core/manifest.ts';
+import { sha256Hex, type BundleManifest } from '../core/manifest.ts';
 import { CHUNK_SIZE } from '../config.ts';
 import { InferenceClient, WorkerCrashedError } from '../inference/client.ts';
 import type { BatchReport, BundleSource, CellInput, ClassifySummary, HeadSpec } from '../inference/types.ts';
@@ -73,18 +73,16 @@ export function markSessionRestored(): void {
 }
 
 /** Loads a bundle into the worker; on failure the previous model stays active. Returns success. */
-export async function loadModel(source: BundleSource, opts: { beforeReady?: () => Promise<void> } = {}): Promise<boolean> {
+export async function loadModel(source: BundleSource, opts: { headFor?: (manifest: BundleManifest) => Promise<HeadSpec | null> } = {}): Promise<boolean> {
   set({ modelStatus: 'loading', modelError: null, loadProgress: null });
   try {
-    const model = await client.loadBundle(source, get().backendSettings, (p) => set({ loadProgress: p }));
+    // `headFor` (the lab head remembered for this model) is set in the worker before the model is
+    // shown: cells queued before a reload are never classified by the bundle's head in between.
+    const model = await client.loadBundle(source, get().backendSettings, (p) => set({ loadProgress: p }), opts.headFor);
     currentSource = source;
     const modelClasses = model.head ? { ...get().modelClasses, [classesKey(model.manifest.id, model.head)]: model.classes } : get().modelClasses;
-    set({ model, loadProgress: null, modelClasses });
+    set({ model, modelStatus: 'ready', loadProgress: null, modelClasses });
     await db.saveMeta('modelClasses', modelClasses).catch((e: Error) => set({ storageError: e.message }));
-    // The model is 'ready' only once the caller's set-up (the remembered lab head) is applied: cells
-    // queued before a reload must not be classified by the bundle's head in between.
-    await opts.beforeReady?.().catch(() => {});
-    set({ modelStatus: 'ready' });
     void runQueue();
     return true;
   } catch (e) {

@@ -9,6 +9,7 @@ import { BUNDLE_HEAD_ID, type Cell } from '../core/cell.ts';
 import { applyHead } from '../core/head.ts';
 import type { ShiftStats } from '../core/shift/stats.ts';
 import { labHeadLinear, uniqueHeadName, type LabHeadRecord } from '../core/training/index.ts';
+import type { BundleManifest } from '../core/manifest.ts';
 import type { HeadSpec } from '../inference/types.ts';
 import { saveCase } from '../storage/cases.ts';
 import * as db from '../storage/db.ts';
@@ -20,12 +21,24 @@ import { useApp } from './index.ts';
 const set = useApp.setState;
 const get = useApp.getState;
 
-export async function refreshHeads(): Promise<void> {
-  const [labHeads, activeHeads] = await Promise.all([
-    listHeads().catch(() => [] as StoredHead[]),
-    db.loadMeta<Record<string, string>>(ACTIVE_HEADS_KEY).catch(() => undefined),
-  ]);
-  set({ labHeads, activeHeads: activeHeads ?? {} });
+/** The latest read of the stored heads (null: none yet in this page). */
+let headsRead: Promise<void> | null = null;
+
+export function refreshHeads(): Promise<void> {
+  const read = (async () => {
+    const [labHeads, activeHeads] = await Promise.all([
+      listHeads().catch(() => [] as StoredHead[]),
+      db.loadMeta<Record<string, string>>(ACTIVE_HEADS_KEY).catch(() => undefined),
+    ]);
+    set({ labHeads, activeHeads: activeHeads ?? {} });
+  })();
+  headsRead = read;
+  return read;
+}
+
+/** The stored heads, read once per page: a model load does not read them again (also when there are none). */
+function headsLoaded(): Promise<void> {
+  return headsRead ?? refreshHeads();
 }
 
 /** The stored form of a lab head: the record, and its linear weights with the temperature folded in. */
@@ -104,11 +117,20 @@ export async function activateHead(headId: string | null): Promise<boolean> {
   return true;
 }
 
+/** The lab head remembered for a model about to be loaded, if it is stored and fits its encoder. */
+export async function rememberedHeadSpec(manifest: BundleManifest): Promise<HeadSpec | null> {
+  await headsLoaded();
+  const id = get().activeHeads[manifest.id];
+  const entry = id ? get().labHeads.find((h) => h.id === id) : undefined;
+  if (!entry || entry.encoderId !== manifest.id || entry.inputDim !== manifest.embeddingDim) return null;
+  return headSpec(entry);
+}
+
 /** After a model is loaded: set the lab head remembered for it, if it is still there. */
 export async function reapplyActiveHead(): Promise<void> {
   const model = get().model;
   if (!model) return;
-  if (get().labHeads.length === 0) await refreshHeads();
+  await headsLoaded();
   const id = get().activeHeads[model.manifest.id];
   if (!id || model.head?.id === id) return;
   const entry = get().labHeads.find((h) => h.id === id);

@@ -12,8 +12,8 @@ import { MODEL_ORIGINS } from '../security/modelOrigins.ts';
 import { deleteBundle, getBundle, listBundles, readBundleFiles, saveBundle } from '../storage/bundles.ts';
 import * as db from '../storage/db.ts';
 import { loadModel, restartWorker } from './actions.ts';
-import { filesFromZip } from '../../workers/bundleArchive.ts';
-import { reapplyActiveHead } from './headActions.ts';
+import { filesFromZip } from '../core/bundleZip.ts';
+import { reapplyActiveHead, rememberedHeadSpec } from './headActions.ts';
 import { asHeadOnlyBundle, HEAD_BUNDLE_MAX_BYTES, importHeadOnlyBundle } from './headExport.ts';
 import { useApp } from './index.ts';
 
@@ -44,8 +44,11 @@ export async function activate(ref: ActiveModelRef): Promise<boolean> {
     set({ modelError: `Model ${ref.id} is no longer available.` });
     return false;
   }
-  const ok = await loadModel(source, { beforeReady: reapplyActiveHead });
-  if (ok) await db.saveMeta(ACTIVE_KEY, ref).catch(() => {});
+  const ok = await loadModel(source, { headFor: rememberedHeadSpec });
+  if (ok) {
+    await db.saveMeta(ACTIVE_KEY, ref).catch(() => {});
+    await reapplyActiveHead(); // a no-op when headFor's head is on; else it says why it is not
+  }
   return ok;
 }
 
@@ -86,7 +89,10 @@ export async function importBundle(offer: BundleOffer): Promise<boolean> {
   set({ importing: { progress: null }, importError: null, importMessage: null });
   try {
     // A lab head exported without its encoder joins the heads of the encoder this workstation has.
-    const small = offer.kind === 'files' ? offer.files : offer.kind === 'zip' && offer.zip.size <= HEAD_BUNDLE_MAX_BYTES ? await filesFromZip(offer.zip, offer.name).catch(() => null) : null;
+    // A small zip is peeked at here without inflating any .onnx (a head bundle has none); a model zip
+    // then goes to the worker, which unzips it once.
+    const peek = (zip: Blob, name: string) => filesFromZip(zip, name, { skip: (p) => p.toLowerCase().endsWith('.onnx') }).catch(() => null);
+    const small = offer.kind === 'files' ? offer.files : offer.kind === 'zip' && offer.zip.size <= HEAD_BUNDLE_MAX_BYTES ? await peek(offer.zip, offer.name) : null;
     const headOnly = small ? await asHeadOnlyBundle(small) : null;
     if (small && headOnly) {
       const ok = await importHeadOnlyBundle(headOnly, small);

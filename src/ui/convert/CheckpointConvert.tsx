@@ -1,4 +1,3 @@
-import { useState } from 'react';
 import { CONVERT_STAGES, type ConvertStage } from '../../inference/convertTypes.ts';
 import { cancelConversion, convertCheckpointFile } from '../../store/convertActions.ts';
 import { trainLabHead } from '../../store/headTraining.ts';
@@ -6,6 +5,7 @@ import { activate } from '../../store/modelActions.ts';
 import { useApp } from '../../store/index.ts';
 import { FilePickerButton } from '../FilePickerButton.tsx';
 import './convert.css';
+import { useDropTarget } from '../drop/useDropTarget.ts';
 
 const STAGE_LABEL: Record<ConvertStage, string> = {
   read: 'Read',
@@ -24,7 +24,9 @@ export function CheckpointConvert() {
   const convertedId = useApp((s) => s.convertedId);
   const activeId = useApp((s) => s.model?.manifest.id);
   const training = useApp((s) => s.headJob !== null);
-  const [over, setOver] = useState(false);
+  const drop = useDropTarget((dt) => {
+    if (!converting) start(dt.files[0]);
+  });
   const start = (f: File | undefined): void => {
     if (f) void convertCheckpointFile(f);
   };
@@ -34,20 +36,8 @@ export function CheckpointConvert() {
     <section className="checkpoint-convert" aria-labelledby="checkpoint-convert-title" data-testid="checkpoint-convert">
       <h3 id="checkpoint-convert-title">DinoBloom from the official weights</h3>
       <div
-        className={`bundle-drop${over ? ' dropzone--over' : ''}`}
-        onDragOver={(e) => {
-          e.preventDefault();
-          e.stopPropagation();
-          setOver(true);
-        }}
-        onDragLeave={() => setOver(false)}
-        onDrop={(e) => {
-          // handled here, not by the page-wide cell drop
-          e.preventDefault();
-          e.stopPropagation();
-          setOver(false);
-          if (!converting) start(e.dataTransfer.files[0]);
-        }}
+        className={`bundle-drop${drop.over ? ' dropzone--over' : ''}`}
+        {...drop.handlers}
       >
         <p className="muted">
           Drop <code>DinoBloom-S.pth</code> / <code>-B.pth</code> (Zenodo), <code>pytorch_model_s.bin</code> / <code>_b.bin</code> (Hugging Face) or a

@@ -4,6 +4,7 @@ import { cancelHeadTraining, previewFolder, trainLabHead } from '../../store/hea
 import { useApp } from '../../store/index.ts';
 import { collectDropped } from '../drop/collectFiles.ts';
 import { FilePickerButton } from '../FilePickerButton.tsx';
+import { useDropTarget } from '../drop/useDropTarget.ts';
 
 type FolderFile = { path: string; file: Blob };
 
@@ -26,7 +27,7 @@ export function TrainHeadForm() {
   const [names, setNames] = useState<Record<string, string>>({});
   const [folds, setFolds] = useState(5);
   const [name, setName] = useState('');
-  const [over, setOver] = useState(false);
+  const drop = useDropTarget((dt) => void collectDropped(dt).then((files) => setFolderFiles(files.map((f) => ({ path: f.path, file: f.file })))));
   const listing = useMemo(() => (folder.length ? previewFolder(folder) : null), [folder]);
   const suggestions = useMemo(() => (listing && model ? suggestClassNames(listing.classes.map((c) => c.name), model.classes) : []), [listing, model]);
   const signed = cases.filter((c) => c.status === 'signed');
@@ -56,19 +57,8 @@ export function TrainHeadForm() {
         embeddings of your labelled cells, and evaluated by {folds}-fold cross-validation. Nothing leaves this computer.
       </p>
       <div
-        className={`heads__drop${over ? ' dropzone--over' : ''}`}
-        onDragOver={(e) => {
-          e.preventDefault();
-          e.stopPropagation();
-          setOver(true);
-        }}
-        onDragLeave={() => setOver(false)}
-        onDrop={(e) => {
-          e.preventDefault();
-          e.stopPropagation(); // not the page-wide cell drop
-          setOver(false);
-          void collectDropped(e.dataTransfer).then((files) => setFolderFiles(files.map((f) => ({ path: f.path, file: f.file }))));
-        }}
+        className={`heads__drop${drop.over ? ' dropzone--over' : ''}`}
+        {...drop.handlers}
       >
         <FilePickerButton label="Labelled folder for training" folder secondary onFiles={(l) => setFolderFiles(fromDirectoryInput(l))} />
         <span className="muted small"> or drop it here: one sub-folder per class (e.g. neutrophil/, blast/, smudge/). JPEG, PNG, BMP, GIF, WebP, AVIF.</span>

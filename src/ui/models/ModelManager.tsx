@@ -11,6 +11,7 @@ import { downloadBlob } from '../convert/downloadBlob.ts';
 import { LabHeadsPanel } from '../heads/LabHeadsPanel.tsx';
 import { OfficialWeightsSteps } from './OfficialWeightsSteps.tsx';
 import { StoragePanel } from './StoragePanel.tsx';
+import { useDropTarget } from '../drop/useDropTarget.ts';
 
 const BUILTIN_NOTES: Record<string, string> = {
   [DEFAULT_MODEL_ID]: 'built-in default: compact CNN trained on PBC, not DinoBloom',
@@ -35,7 +36,12 @@ export function ModelManager() {
   const panelOpen = useApp((s) => s.modelsPanelOpen);
   const [url, setUrl] = useState('');
   const [confirmDelete, setConfirmDelete] = useState<string | null>(null);
-  const [over, setOver] = useState(false);
+  const drop = useDropTarget((dt) => {
+    const files = [...dt.files];
+    const zip = files.find((f) => f.name.toLowerCase().endsWith('.zip'));
+    if (zip) void importBundle({ kind: 'zip', zip, name: zip.name });
+    else void importBundle({ kind: 'files', files: Object.fromEntries(files.map((f) => [f.name, f])) });
+  });
   useEffect(() => setConfirmDelete(null), [installed]);
 
   return (
@@ -102,23 +108,8 @@ export function ModelManager() {
       <LabHeadsPanel />
       <h3>Import a bundle</h3>
       <div
-        className={`bundle-drop${over ? ' dropzone--over' : ''}`}
-        onDragOver={(e) => {
-          e.preventDefault();
-          e.stopPropagation();
-          setOver(true);
-        }}
-        onDragLeave={() => setOver(false)}
-        onDrop={(e) => {
-          // Handled here, not by the page-wide cell drop.
-          e.preventDefault();
-          e.stopPropagation();
-          setOver(false);
-          const files = [...e.dataTransfer.files];
-          const zip = files.find((f) => f.name.toLowerCase().endsWith('.zip'));
-          if (zip) void importBundle({ kind: 'zip', zip, name: zip.name });
-          else void importBundle({ kind: 'files', files: Object.fromEntries(files.map((f) => [f.name, f])) });
-        }}
+        className={`bundle-drop${drop.over ? ' dropzone--over' : ''}`}
+        {...drop.handlers}
       >
         Drop a bundle's files or its .zip here, or:
         <div className="dropzone__inputs">
