@@ -2,11 +2,18 @@
 export interface BuiltinModel {
   id: string;
   path: string;
+  /** what it is, in a few words, beside its button in the Models panel */
+  note: string;
 }
 
 export const BUILTIN_MODELS: BuiltinModel[] = [
-  { id: 'pbc-compact-cnn-v1', path: 'models/pbc-compact-cnn-v1/' },
-  { id: 'test-tiny-dinov2', path: 'models/test-tiny-dinov2/' },
+  { id: 'pbc-compact-cnn-v1', path: 'models/pbc-compact-cnn-v1/', note: 'built-in default: compact CNN trained on PBC, not DinoBloom' },
+  {
+    id: 'pbc-compact-cnn-v2',
+    path: 'models/pbc-compact-cnn-v2/',
+    note: 'for other labs\' smears: the same CNN with cell-centred input, trained for other scales and stains; 2 points lower on PBC',
+  },
+  { id: 'test-tiny-dinov2', path: 'models/test-tiny-dinov2/', note: 'random weights, for tests only' },
 ];
 
 export const DEFAULT_MODEL_ID = 'pbc-compact-cnn-v1';

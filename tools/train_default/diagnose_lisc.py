@@ -9,6 +9,10 @@ the app, it only attributes the LISC loss to colour or scale):
                    (Reinhard-style transfer in RGB): undoes most of the stain/illuminant difference
     zoom ×z        the crop zoomed by z (z > 1: central 1/z enlarged; z < 1: shrunk, surroundings mirrored)
     colour + zoom  both, at the zoom that scored best
+    density ×k     every pixel's optical density multiplied by k (k > 1: a darker stain; LISC's nuclei
+                   have about half the optical density of PBC's)
+    hue ±h         chroma rotated by h radians in YIQ (the stain's hue)
+    greyscale      luma only (how much the model leans on colour at all)
 Prints a markdown table (balanced accuracy as the app scores it, 8-class argmax over LISC's 5 classes).
 """
 from __future__ import annotations
@@ -43,6 +47,25 @@ def colour_match(a: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray
     return np.clip((x - m) / s * std + mean + 0.5, 0, 255).astype(np.uint8)
 
 
+def density(a: np.ndarray, k: float) -> np.ndarray:
+    od = -np.log(np.clip(a.astype(np.float64) / 255, 1 / 255, 1))
+    return np.clip(255 * np.exp(-od * k) + 0.5, 0, 255).astype(np.uint8)
+
+
+_YIQ = np.array([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
+
+
+def hue(a: np.ndarray, h: float) -> np.ndarray:
+    c, s = np.cos(h), np.sin(h)
+    m = np.linalg.inv(_YIQ) @ np.array([[1, 0, 0], [0, c, -s], [0, s, c]]) @ _YIQ
+    return np.clip(a.astype(np.float64) @ m.T + 0.5, 0, 255).astype(np.uint8)
+
+
+def greyscale(a: np.ndarray) -> np.ndarray:
+    g = np.clip(a.astype(np.float64) @ _YIQ[0] + 0.5, 0, 255).astype(np.uint8)
+    return np.repeat(g[..., None], 3, axis=-1)
+
+
 def _stats(path: str) -> tuple[np.ndarray, np.ndarray]:
     with Image.open(path) as im:
         x = np.asarray(im.convert("RGB"), dtype=np.float64).reshape(-1, 3)
@@ -50,9 +73,12 @@ def _stats(path: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _prep(job: tuple) -> tuple[np.ndarray, bool]:
-    path, policy, z, mean, std = job
+    path, policy, z, mean, std, colour = job
     with Image.open(path) as im:
         a = np.asarray(im.convert("RGB"))
+    if colour is not None:
+        kind, v = colour
+        a = density(a, v) if kind == "density" else hue(a, v) if kind == "hue" else greyscale(a)
     if mean is not None:
         a = colour_match(a, mean, std)
     if z != 1.0:
@@ -62,19 +88,20 @@ def _prep(job: tuple) -> tuple[np.ndarray, bool]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("bundle")
+    ap.add_argument("model", help="bundle folder or training checkpoint (.pt)")
     ap.add_argument("--precision", default="int8")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     a = ap.parse_args()
-    model = ev.BundleModel(Path(a.bundle).resolve(), a.precision, a.workers)
+    path = Path(a.model).resolve()
+    model = ev.CheckpointModel(path, a.workers) if path.suffix == ".pt" else ev.BundleModel(path, a.precision, a.workers)
     files, y = ev.list_split(ev.DATA / "lisc", ev.LISC_CLASSES)
     val_files, _ = ev.list_split(ev.DATA / "pbc/val", ev.CLASSES)
     with Pool(a.workers) as pool:
         st = pool.map(_stats, val_files, chunksize=64)
         mean, std = np.mean([s[0] for s in st], 0), np.mean([s[1] for s in st], 0)
 
-        def run(z: float, colour: bool) -> dict:
-            res = pool.map(_prep, [(f, model.policy, z, mean if colour else None, std) for f in files], chunksize=32)
+        def run(z: float, colour: bool, other: tuple | None = None) -> dict:
+            res = pool.map(_prep, [(f, model.policy, z, mean if colour else None, std, other) for f in files], chunksize=32)
             return ev.lisc_scores(y, model.logits(np.stack([r[0] for r in res])))
 
         rows = [("as-is", run(1.0, False)), ("colour→PBC", run(1.0, True))]
@@ -82,7 +109,10 @@ def main() -> None:
         rows += [(n, r) for n, r, _ in zs]
         best = max(zs + [("", rows[0][1], 1.0)], key=lambda t: t[1]["bal8"])[2]
         rows.append((f"colour→PBC + zoom ×{best}", run(best, True)))
-    print(f"LISC diagnosis, {model.describe['id']} {a.precision}\n")
+        rows += [(f"density ×{k}", run(1.0, False, ("density", k))) for k in (1.5, 2.0)]
+        rows += [(f"hue {h:+.1f}", run(1.0, False, ("hue", h))) for h in (-0.3, 0.3)]
+        rows.append(("greyscale", run(1.0, False, ("grey", 0))))
+    print(f"LISC diagnosis, {model.describe.get('id', model.describe['model'])} {model.describe['precision']}\n")
     print("| LISC variant | bal. acc. | " + " | ".join(ev.LISC_CLASSES) + " |")
     print("|---|---|" + "---|" * len(ev.LISC_CLASSES))
     for n, r in rows:

@@ -131,7 +131,7 @@ function DetailBody({ item, url, zoom, setZoom }: { item: CellWithView; url: str
       )}
       {cell.framing && !cell.framing.cellFound && (
         <p className="notice notice--warn" data-testid="detail-framing">
-          No cell found in this crop{cell.framing.note ? `: ${cell.framing.note}` : ''}.
+          {cell.framing.note ?? 'No cell found in this crop: the whole crop was used.'}
         </p>
       )}
       {view.top3.length > 0 && (

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { BUILTIN_MODELS, DEFAULT_MODEL_ID } from '../../config.ts';
+import { BUILTIN_MODELS } from '../../config.ts';
 import { activate, importBundle, removeBundle } from '../../store/modelActions.ts';
 import { exportBundle } from '../../store/convertActions.ts';
 import { useApp } from '../../store/index.ts';
@@ -12,11 +12,6 @@ import { LabHeadsPanel } from '../heads/LabHeadsPanel.tsx';
 import { OfficialWeightsSteps } from './OfficialWeightsSteps.tsx';
 import { StoragePanel } from './StoragePanel.tsx';
 import { useDropTarget } from '../drop/useDropTarget.ts';
-
-const BUILTIN_NOTES: Record<string, string> = {
-  [DEFAULT_MODEL_ID]: 'built-in default: compact CNN trained on PBC, not DinoBloom',
-  'test-tiny-dinov2': 'random weights, for tests only',
-};
 
 function folderFiles(list: FileList): Record<string, Blob> {
   const files: Record<string, Blob> = {};
@@ -63,7 +58,7 @@ export function ModelManager() {
               {activeId === m.id ? 'Active: ' : 'Use '}
               {m.id}
             </button>
-            <span className="muted"> ({BUILTIN_NOTES[m.id]})</span>
+            <span className="muted"> ({m.note})</span>
             <BuiltinModelFacts model={m} />
           </li>
         ))}

@@ -1,0 +1,64 @@
+/**
+ * The cross-lab built-in (pbc-compact-cnn-v2, input policy cell-centred-v1): the browser finds the cell
+ * and crops around it exactly as the native CLI path does (both run src/core/cellCrop.ts; the Python
+ * training code's mirror is checked against it by vitest on committed fixtures), a crop with no cell
+ * falls back to the whole crop and says so in the cell's detail, and cells keep the id of the model
+ * that classified them when the user switches models mid-case.
+ */
+import path from 'node:path';
+import sharp from 'sharp';
+import { parseCsv, type JsonExport } from '../src/core/export.ts';
+import { NOTE_NO_CELL } from '../src/core/cellCrop.ts';
+import { expect, test } from './fixtures.ts';
+import { AppPage, pbcFixtures } from './pages/AppPage.ts';
+import { nativeModel } from './pages/reference.ts';
+
+const V2 = 'pbc-compact-cnn-v2';
+const V2_BUNDLE = path.resolve(import.meta.dirname, `../public/models/${V2}`);
+
+test('cell-centred built-in: same probabilities as native, a blank crop says the whole crop was used, cells keep their model id', async ({ page }) => {
+  const app = new AppPage(page);
+  await app.open();
+  const files = pbcFixtures();
+  // Four cells with the default model, then the switch: those four are not re-classified by it.
+  await app.addFiles(files.slice(0, 4));
+  await app.waitForIdle();
+  await app.openModelsPanel();
+  await page.getByRole('button', { name: `Use ${V2}` }).click();
+  await expect(page.getByTestId('model-badge')).toContainText('cell-centred', { timeout: 120_000 });
+
+  const blank = await sharp({ create: { width: 160, height: 160, channels: 3, background: { r: 236, g: 222, b: 205 } } }).png().toBuffer();
+  await app.addFiles(files.slice(4));
+  await app.addFiles([{ name: 'blank-field.png', mimeType: 'image/png', buffer: blank }]);
+  await app.waitForIdle();
+
+  const rows = (JSON.parse(await app.exportJson()) as JsonExport).rows;
+  expect(rows).toHaveLength(17);
+  const modelOf = Object.fromEntries(rows.map((r) => [r.file, r.model?.id]));
+  for (const f of files.slice(0, 4)) expect(modelOf[path.basename(f)], path.basename(f)).toBe('pbc-compact-cnn-v1');
+  for (const f of files.slice(4)) expect(modelOf[path.basename(f)], path.basename(f)).toBe(V2);
+  const csv = parseCsv(await app.exportCsv()).filter((r) => r.length > 1);
+  const modelCol = csv[0]!.indexOf('model');
+  expect(new Set(csv.slice(1).map((r) => r[modelCol]!.split(' ')[0]))).toEqual(new Set(['pbc-compact-cnn-v1', V2]));
+
+  // The browser gives what native onnxruntime gives on the same int8 file with the same cell-centred input.
+  const ref = await nativeModel(V2_BUNDLE, 'int8');
+  expect(ref.spec.resize).toBe('cell-centred-v1');
+  const want = await ref.predictFiles(files.slice(4));
+  for (const row of rows.filter((r) => r.model?.id === V2 && r.file !== 'blank-field.png')) {
+    const w = want.get(row.file)!;
+    for (const c of ref.classes) expect(Math.abs(row.probabilities![c]! - w[c]!), `${row.file} ${c}`).toBeLessThan(5e-3);
+  }
+
+  // No cell in the crop: classified on the whole crop, and the detail says so.
+  const thumb = page.locator('.thumb[data-cell-name="blank-field.png"]');
+  await thumb.click();
+  await page.keyboard.press('Enter');
+  const detail = page.getByRole('region', { name: 'Cell detail' });
+  await expect(detail.getByTestId('detail-framing')).toContainText(NOTE_NO_CELL.replace(/\.$/, ''));
+  // A real cell has no such note.
+  await page.locator(`.thumb[data-cell-name="${path.basename(files[5]!)}"]`).click();
+  await page.keyboard.press('Enter');
+  await expect(detail.locator('h2')).toHaveText(path.basename(files[5]!));
+  await expect(detail.getByTestId('detail-framing')).toHaveCount(0);
+});
