@@ -11,7 +11,7 @@ export const BUILTIN_MODELS: BuiltinModel[] = [
   {
     id: 'pbc-compact-cnn-v2',
     path: 'models/pbc-compact-cnn-v2/',
-    note: 'for other labs\' smears: the same CNN with cell-centred input, trained for other scales and stains; 2 points lower on PBC',
+    note: 'for other labs\' smears: the same CNN with cell-centred input, trained for other scales and stains; 0.8 points lower on PBC',
   },
   { id: 'test-tiny-dinov2', path: 'models/test-tiny-dinov2/', note: 'random weights, for tests only' },
 ];

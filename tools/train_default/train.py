@@ -101,6 +101,11 @@ def main() -> None:
     mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
     std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
 
+    def log(rec: dict) -> None:  # one line per epoch (epoch -1: the warm start) in log.jsonl and on stdout
+        with open(out / "log.jsonl", "a") as f:
+            f.write(json.dumps(rec) + "\n")
+        print(json.dumps(rec), flush=True)
+
     hp = vars(a) | {"classes": classes, "n_train": len(y_tr), "n_val": len(y_va), "torch": torch.__version__}
     (out / "hparams.json").write_text(json.dumps(hp, indent=2))
 
@@ -124,9 +129,7 @@ def main() -> None:
         pred = predict(model, x_va, mean, std)
         rec = {"epoch": -1, "init": a.init_onnx, "bn_images": n_bn, "val_acc": float((pred == y_va).mean()),
                "val_bal_acc": balanced_accuracy(y_va, pred, len(classes))}
-        with open(out / "log.jsonl", "a") as f:
-            f.write(json.dumps(rec) + "\n")
-        print(json.dumps(rec), flush=True)
+        log(rec)
     if a.init and not (out / "last.pt").exists():
         ck0 = torch.load(a.init, weights_only=False)  # our own training checkpoint
         assert list(ck0["classes"]) == classes and tuple(ck0["widths"]) == widths, "--init: another architecture"
@@ -135,9 +138,7 @@ def main() -> None:
         pred = predict(model, x_va, mean, std)
         rec = {"epoch": -1, "init": a.init, "val_acc": float((pred == y_va).mean()),
                "val_bal_acc": balanced_accuracy(y_va, pred, len(classes))}
-        with open(out / "log.jsonl", "a") as f:
-            f.write(json.dumps(rec) + "\n")
-        print(json.dumps(rec), flush=True)
+        log(rec)
     ema = copy.deepcopy(model)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.weight_decay)
     steps_per_epoch = len(y_tr) // a.batch
@@ -193,9 +194,7 @@ def main() -> None:
             torch.save({"ema": ema.state_dict(), "widths": widths, "stem": a.stem, "classes": classes,
                         "size": a.size, "resize": a.resize, "margin": a.margin, "epoch": epoch, "val": best},
                        out / "best.pt")
-        with open(out / "log.jsonl", "a") as f:
-            f.write(json.dumps(rec) + "\n")
-        print(json.dumps(rec), flush=True)
+        log(rec)
         torch.save({"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(), "epoch": epoch,
                     "best": best, "gen": gen.get_state(), "torch_rng": torch.get_rng_state()}, out / "last.pt.tmp")
         os.replace(out / "last.pt.tmp", out / "last.pt")
