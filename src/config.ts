@@ -17,6 +17,8 @@ export const BUILTIN_MODELS: BuiltinModel[] = [
 ];
 
 export const DEFAULT_MODEL_ID = 'pbc-compact-cnn-v1';
+/** The built-in trained for other labs' scales and stains: what a shifted case is pointed to. */
+export const CROSS_LAB_MODEL_ID = 'pbc-compact-cnn-v2';
 
 /** Cells sent to the worker per classify call; the worker batches inside it. */
 export const CHUNK_SIZE = 32;

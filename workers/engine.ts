@@ -18,7 +18,7 @@ import { preprocessFramed, specFromInput } from '../src/core/preprocess.ts';
 import {
   CALIBRATION_VERSION, calibrationCandidates, calibrationKey, describeChoice, loadCalibration, loadOverride, loadThreadsHint, measureCandidates, pickBest,
   saveCalibration, warmUp, saveThreadsHint, threadsHintKey,
-  type Candidate, type CalibrationRecord, type Trial,
+  type Candidate, type CalibrationRecord, type Trial, type TuningOverride,
 } from '../src/inference/calibration.ts';
 import type {
   BatchReport, BundleOffer, BundleSource, CalibrationInfo, CellInput, CellOutcome, ClassifySummary, HeadSpec, InferenceWorkerApi, ShiftInfo, LoadedModel, LoadProgress, StageTimings,
@@ -175,28 +175,44 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
     return this.environment;
   }
 
+  /**
+   * Starts the WASM runtime for `settings` before any model is asked for: the page calls this as soon
+   * as it has read its settings, so the runtime's .wasm compiles while the page restores the open case
+   * and picks the model (on a repeat visit the first cell waited for the runtime, not for the model).
+   * A no-op once a runtime runs; the thread count is the one loadBundle's own early start would use.
+   */
+  async prestart(settings: BackendSettings): Promise<void> {
+    const env = await this.probeEnvironment();
+    await this.startRuntimeEarly(env, settings, loadOverride().catch(() => undefined), threadsHintKey(env, settings));
+  }
+
+  /**
+   * Start the WASM runtime now, in parallel with the manifest and model downloads, unless a WebGPU
+   * session is likely; its thread count is the last calibrated one on this device (or the rule-based
+   * one) — a model whose calibration prefers another count gets it at the next start.
+   */
+  private startRuntimeEarly(env: EnvironmentFacts, settings: BackendSettings, overrideP: Promise<TuningOverride | undefined>, hintKey: string): Promise<void> {
+    const likelyWebgpu = settings.backend === 'webgpu' || (settings.backend === 'auto' && env.gpu !== null && !isSoftwareAdapter(env.gpu));
+    if (loadedBuilds().length > 0 || likelyWebgpu) return Promise.resolve();
+    // A first visit creates the IndexedDB database, which can take hundreds of ms on a busy machine:
+    // do not hold the runtime back for the hint longer than EARLY_START_WAIT_MS.
+    const within = <T,>(p: Promise<T>): Promise<T | undefined> =>
+      Promise.race([p, new Promise<undefined>((ok) => setTimeout(() => ok(undefined), EARLY_START_WAIT_MS))]);
+    return Promise.all([within(overrideP), within(loadThreadsHint(hintKey).catch(() => undefined))]).then(([o, hint]) => {
+      if (loadedBuilds().length > 0 || o?.backend === 'webgpu') return;
+      const threads = o?.threads ?? (settings.threads !== null ? settings.threads : (hint ?? autoThreads(env)));
+      startOrt(buildFor('wasm', o), threads).catch(() => {});
+    });
+  }
+
   async loadBundle(source: BundleSource, settings: BackendSettings, onProgress?: (p: LoadProgress) => void): Promise<LoadedModel> {
     const t0 = performance.now();
     mark('load:start');
     const env = await this.probeEnvironment();
-    // Start the WASM runtime now, in parallel with the manifest and model downloads, unless a
-    // WebGPU session is likely; its thread count is the last calibrated one on this device (or the
-    // rule-based one) — a model whose calibration prefers another count gets it at the next start.
+    mark('load:env');
     const hintKey = threadsHintKey(env, settings);
     const overrideP = loadOverride().catch(() => undefined);
-    const likelyWebgpu = settings.backend === 'webgpu' || (settings.backend === 'auto' && env.gpu !== null && !isSoftwareAdapter(env.gpu));
-    let early: Promise<void> = Promise.resolve();
-    if (loadedBuilds().length === 0 && !likelyWebgpu) {
-      // A first visit creates the IndexedDB database, which can take hundreds of ms on a busy machine:
-      // do not hold the runtime back for the hint longer than EARLY_START_WAIT_MS.
-      const within = <T,>(p: Promise<T>): Promise<T | undefined> =>
-        Promise.race([p, new Promise<undefined>((ok) => setTimeout(() => ok(undefined), EARLY_START_WAIT_MS))]);
-      early = Promise.all([within(overrideP), within(loadThreadsHint(hintKey).catch(() => undefined))]).then(([o, hint]) => {
-        if (loadedBuilds().length > 0 || o?.backend === 'webgpu') return;
-        const threads = o?.threads ?? (settings.threads !== null ? settings.threads : (hint ?? autoThreads(env)));
-        startOrt(buildFor('wasm', o), threads).catch(() => {});
-      });
-    }
+    const early = this.startRuntimeEarly(env, settings, overrideP, hintKey);
     onProgress?.({ stage: 'manifest' });
     const bundle = await openBundle(source);
     mark('load:manifest');
@@ -206,6 +222,12 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
     const base = chooseBackend(env, available, settings);
     const variantFor = (b: BackendName): EncoderVariant | undefined => pickVariant(manifest, b, { shaderF16: env.gpu?.shaderF16 ?? false });
     if (!variantFor(base.backend)) throw new BundleError(`"${manifest.name}" has no encoder variant for ${base.backend}.`, 'manifest.json');
+    // Read the encoder the rule-based choice runs while the calibration cache is looked up (a first
+    // visit creates the database, which took 1–2 s on a busy machine); a cached choice of another
+    // backend reads its own variant below.
+    const likelyVariant = variantFor(base.backend)!;
+    const likelyModel = readVerified(bundle, likelyVariant, onProgress);
+    likelyModel.catch(() => {}); // awaited below only when this variant is the one chosen
 
     // An encoder-only bundle (e.g. converted from a checkpoint) loads too: it embeds cells for
     // training a lab head, and classifies once a head is set.
@@ -259,7 +281,7 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
     const build = buildFor(chosen.backend, override);
     // The runtime (JS + .wasm) loads while the model file is read and checked.
     const [model, ort] = await Promise.all([
-      readVerified(bundle, variant, onProgress).then((m) => (mark('load:model'), m)),
+      (variant.sha256 === likelyVariant.sha256 ? likelyModel : readVerified(bundle, variant, onProgress)).then((m) => (mark('load:model'), m)),
       startOrt(build, chosen.backend === 'wasm' ? chosen.threads : autoThreads(env)).then((o) => (mark('load:ort'), o)),
     ]);
 

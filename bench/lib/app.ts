@@ -306,7 +306,11 @@ export class BenchApp {
   /** User-timing marks of the last model load in the worker (ms since the worker started) and its start on the page clock. */
   async loadMarks(): Promise<{ workerStartMs: number; marks: Record<string, number> }> {
     const w = this.worker();
-    const { origin, marks } = await w.evaluate(() => ({ origin: performance.timeOrigin, marks: performance.getEntriesByType('mark').map((e) => [e.name, e.startTime] as [string, number]) }));
+    const { origin, marks } = await w.evaluate(() => ({ origin: performance.timeOrigin, marks: [
+      ...performance.getEntriesByType('mark').map((e) => [e.name, e.startTime] as [string, number]),
+      // the runtime's .wasm fetch (start and end), to tell download from compile
+      ...performance.getEntriesByType('resource').filter((e) => e.name.endsWith('.wasm')).flatMap((e) => [[`wasm-fetch:start`, e.startTime], [`wasm-fetch:end`, e.startTime + e.duration]] as [string, number][]),
+    ] }));
     const pageOrigin = await this.page.evaluate(() => performance.timeOrigin);
     return { workerStartMs: origin - pageOrigin, marks: Object.fromEntries(marks) };
   }

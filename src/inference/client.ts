@@ -84,6 +84,14 @@ export class InferenceClient {
    * same model (a fresh worker after a crash), else `headFor`'s (the one remembered in storage, after
    * a reload). A head the worker refuses leaves the bundle's own; the caller sees which in `head`.
    */
+  /**
+   * Starts the worker and its WASM runtime now, so that both load while the page restores its session
+   * and chooses the model; failures are left to the loadBundle that follows.
+   */
+  prestart(settings: BackendSettings): void {
+    void this.guarded(this.api().prestart(settings)).catch(() => {});
+  }
+
   async loadBundle(
     source: BundleSource,
     settings: BackendSettings,

@@ -130,6 +130,8 @@ export interface ShiftInfo {
 
 export interface InferenceWorkerApi {
   probeEnvironment(): Promise<EnvironmentFacts>;
+  /** Starts the WASM runtime for these settings before a model is asked for (a no-op once one runs). */
+  prestart(settings: BackendSettings): Promise<void>;
   loadBundle(source: BundleSource, settings: BackendSettings, onProgress?: (p: LoadProgress) => void): Promise<LoadedModel>;
   inspectBundle(source: BundleSource): Promise<BundleManifest>;
   prepareImport(offer: BundleOffer, onProgress?: (p: LoadProgress) => void): Promise<{ manifest: BundleManifest; files: Record<string, Blob> }>;

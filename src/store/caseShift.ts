@@ -6,6 +6,7 @@
 import type { Cell } from '../core/cell.ts';
 import { folderOf, summarizeCaseShift, type CaseShiftSummary } from '../core/shift/batch.ts';
 import type { LoadedModel } from '../inference/types.ts';
+import { BUNDLE_HEAD_ID } from '../core/cell.ts';
 
 export function caseShiftSummary(cells: readonly Cell[], model: LoadedModel | null): CaseShiftSummary | null {
   if (!model?.shift) return null;
@@ -21,6 +22,20 @@ export function shiftChecksOffReason(model: LoadedModel): string {
     return `Shift checks are off for lab head “${model.head.name}” v${model.head.version}: it has no reference statistics (too few training cells), so cells unlike its training data cannot be flagged.`;
   }
   return `Shift checks are off for “${model.manifest.name}”: its bundle has no reference statistics, so cells unlike its training data cannot be flagged.`;
+}
+
+/**
+ * What the user can do about a shifted case, in words: the cross-lab built-in when the bundle's own
+ * head of another model is classifying, else a lab head trained on this lab's own labelled cells.
+ */
+export function shiftRemedy(model: LoadedModel, crossLabModelId: string | null): string {
+  const labHead = model.head !== null && model.head.id !== BUNDLE_HEAD_ID;
+  if (labHead) return 'Cells from a scanner or stain the lab head was not trained on: add labelled cells like these to its training set and train it again (Lab heads).';
+  const lab = 'train a lab head on your own labelled cells (Lab heads)';
+  if (crossLabModelId && model.manifest.id !== crossLabModelId) {
+    return `Cells from another scanner or stain: try the built-in model made for other labs' smears (Models → Built in → ${crossLabModelId}; cells added after the switch use it), or ${lab}.`;
+  }
+  return `Cells from another scanner or stain: ${lab}.`;
 }
 
 /** The verdict as plain data for the JSON export. */

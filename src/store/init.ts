@@ -5,7 +5,7 @@
  */
 import type { BackendSettings } from '../core/backend.ts';
 import * as db from '../storage/db.ts';
-import { markSessionRestored } from './actions.ts';
+import { markSessionRestored, prestartInference } from './actions.ts';
 import { openInitialCase } from './caseActions.ts';
 import { useApp } from './index.ts';
 import { activateInitial } from './modelActions.ts';
@@ -22,6 +22,8 @@ export function initApp(): Promise<void> {
 async function restoreAndLoad(): Promise<void> {
   const settings = await db.loadMeta<BackendSettings>('backendSettings').catch(() => undefined);
   if (settings) set({ backendSettings: settings });
+  // The runtime's .wasm compiles while the open case is restored and the model chosen.
+  prestartInference(useApp.getState().backendSettings);
   const modelClasses = (await db.loadMeta<Record<string, string[]>>('modelClasses').catch(() => undefined)) ?? {};
   set({ modelClasses });
   try {

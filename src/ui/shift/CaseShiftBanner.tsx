@@ -1,5 +1,6 @@
 import { useMemo } from 'react';
-import { caseShiftSummary, shiftChecksOffReason } from '../../store/caseShift.ts';
+import { BUILTIN_MODELS, CROSS_LAB_MODEL_ID } from '../../config.ts';
+import { caseShiftSummary, shiftChecksOffReason, shiftRemedy } from '../../store/caseShift.ts';
 import { useApp } from '../../store/index.ts';
 import { ShiftBanner } from './ShiftBanner.tsx';
 
@@ -17,5 +18,5 @@ export function CaseShiftBanner() {
       </p>
     );
   }
-  return <ShiftBanner summary={summary} modelName={model.manifest.name} />;
+  return <ShiftBanner summary={summary} modelName={model.manifest.name} remedy={shiftRemedy(model, BUILTIN_MODELS.some((m) => m.id === CROSS_LAB_MODEL_ID) ? CROSS_LAB_MODEL_ID : null)} />;
 }

@@ -12,11 +12,13 @@ export interface ShiftBannerProps {
   summary: CaseShiftSummary | null;
   /** the model's name, for the "checks off" note */
   modelName: string;
+  /** what the user can do about a shifted case (shown under the banner) */
+  remedy?: string;
 }
 
 const folderName = (f: string) => (f === '' ? '(no folder)' : f);
 
-export function ShiftBanner({ summary, modelName }: ShiftBannerProps) {
+export function ShiftBanner({ summary, modelName, remedy }: ShiftBannerProps) {
   if (!summary) {
     return (
       <p className="notice notice--info shift-off" role="status" data-testid="shift-checks-off">
@@ -38,6 +40,7 @@ export function ShiftBanner({ summary, modelName }: ShiftBannerProps) {
             ))}
           </ul>
         )}
+        {remedy && <p className="shift-banner__remedy" data-testid="shift-remedy">{remedy}</p>}
       </div>
     );
   }
