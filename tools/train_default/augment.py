@@ -76,7 +76,8 @@ _RGB_FROM_HED = torch.tensor([[0.65, 0.70, 0.29], [0.07, 0.99, 0.11], [0.27, 0.5
 _RGB_FROM_HED = _RGB_FROM_HED / _RGB_FROM_HED.norm(dim=1, keepdim=True)
 
 
-def _restain(x: torch.Tensor, g: torch.Generator, density: tuple[float, float] = (1.0, 1.0)) -> torch.Tensor:
+def _restain(x: torch.Tensor, g: torch.Generator, density: tuple[float, float] = (1.0, 1.0),
+             mix_jitter: float = 0.0) -> torch.Tensor:
     n = x.shape[0]
     od = -torch.log(x.clamp(min=1 / 255))                                    # N×3×H×W optical density
     m = _RGB_FROM_HED.expand(n, 3, 3) + 0.05 * torch.randn(n, 3, 3, generator=g)
@@ -85,7 +86,13 @@ def _restain(x: torch.Tensor, g: torch.Generator, density: tuple[float, float] =
     hed = hed * _u(3 * n, 0.6, 1.4, g).view(n, 3, 1, 1) + _u(3 * n, -0.08, 0.08, g).view(n, 3, 1, 1)
     if density != (1.0, 1.0):  # one factor for all stains: a paler or darker smear (LISC is ~2x paler)
         hed = hed * _u(n, density[0], density[1], g).view(n, 1, 1, 1)
-    od = torch.einsum("nkhw,kc->nchw", hed, _RGB_FROM_HED)                    # mix back, standard stains
+    if mix_jitter > 0:  # mix back with another lab's stain colours (a random matrix near the standard one)
+        mix = _RGB_FROM_HED.expand(n, 3, 3) + mix_jitter * torch.randn(n, 3, 3, generator=g)
+        mix = mix.clamp(min=0.01)
+        mix = mix / mix.norm(dim=2, keepdim=True)
+        od = torch.einsum("nkhw,nkc->nchw", hed, mix)
+    else:
+        od = torch.einsum("nkhw,kc->nchw", hed, _RGB_FROM_HED)                # mix back, standard stains
     tint = torch.stack([_u(n, 0.82, 1.05, g), _u(n, 0.85, 1.05, g), _u(n, 0.85, 1.1, g)], 1)  # rarely green
     tint = (tint / tint.max(dim=1, keepdim=True).values).view(n, 3, 1, 1)      # illuminant / white balance
     return (torch.exp(-od) * tint).clamp(0, 1)
@@ -93,11 +100,11 @@ def _restain(x: torch.Tensor, g: torch.Generator, density: tuple[float, float] =
 
 def augment_batch(x: torch.Tensor, g: torch.Generator, scale_range: tuple[float, float] = (0.87, 1.15),
                   shift: float = 0.06, stain: str = "basic", grey: float = 0.0,
-                  density: tuple[float, float] = (1.0, 1.0)) -> torch.Tensor:
+                  density: tuple[float, float] = (1.0, 1.0), mix_jitter: float = 0.0) -> torch.Tensor:
     """x: N×3×H×W float in [0,1] -> augmented, same shape, in [0,1]."""
     x = _geometry(x, g, scale_range, shift)
     if stain == "hed":
-        x = _restain(x, g, density)
+        x = _restain(x, g, density, mix_jitter)
     x = _colour(x, g)
     if grey > 0:
         sel = torch.rand(x.shape[0], generator=g) < grey

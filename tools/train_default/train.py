@@ -79,8 +79,13 @@ def main() -> None:
     ap.add_argument("--init-onnx", default=None, help="bundle folder to warm-start from (encoder.fp32.onnx + head.json)")
     ap.add_argument("--init", default=None, help="training checkpoint (best.pt) to warm-start from (its EMA weights)")
     ap.add_argument("--density", default="1,1", help="hed: range lo,hi of one stain-density factor per image")
+    ap.add_argument("--mix-jitter", type=float, default=0.0,
+                    help="hed: std of the random stain colours the image is re-mixed with (0: the standard H&E matrix)")
+    ap.add_argument("--keep-epochs", action="store_true", help="also save each epoch's EMA weights (epoch<N>.pt)")
     ap.add_argument("--bn-batches", type=int, default=16, help="--init-onnx: augmented training batches for the BN statistics")
     a = ap.parse_args()
+    if a.init and a.init_onnx:
+        ap.error("--init and --init-onnx are two different warm starts: give one")
     density = tuple(float(v) for v in a.density.split(","))
     init_net = None
     if a.init_onnx:
@@ -122,7 +127,7 @@ def main() -> None:
                 idx = torch.randint(0, len(y_tr), (a.batch,), generator=bn_gen)
                 view = torch.randint(0, x_tr.shape[1], (len(idx),), generator=bn_gen)
                 xb = augment_batch(x_tr[idx, view].permute(0, 3, 1, 2).float() / 255.0, bn_gen,
-                                   (a.scale_min, a.scale_max), a.shift, a.stain, a.grey, density)
+                                   (a.scale_min, a.scale_max), a.shift, a.stain, a.grey, density, a.mix_jitter)
                 yield normalise(xb, mean, std)
         n_bn = reparametrise_bn(init_net, bn_batches())
         model.load_state_dict(init_net.state_dict())
@@ -172,7 +177,7 @@ def main() -> None:
             view = torch.randint(0, x_tr.shape[1], (len(idx),), generator=gen)
             xb = x_tr[idx, view]
             xb = augment_batch(xb.permute(0, 3, 1, 2).float() / 255.0, gen, (a.scale_min, a.scale_max), a.shift,
-                               a.stain, a.grey, density)
+                               a.stain, a.grey, density, a.mix_jitter)
             loss = F.cross_entropy(model(normalise(xb, mean, std)), y_tr[idx], label_smoothing=a.label_smoothing)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -194,6 +199,10 @@ def main() -> None:
             torch.save({"ema": ema.state_dict(), "widths": widths, "stem": a.stem, "classes": classes,
                         "size": a.size, "resize": a.resize, "margin": a.margin, "epoch": epoch, "val": best},
                        out / "best.pt")
+        if a.keep_epochs:
+            torch.save({"ema": ema.state_dict(), "widths": widths, "stem": a.stem, "classes": classes, "size": a.size,
+                        "resize": a.resize, "margin": a.margin, "epoch": epoch,
+                        "val": {"bal_acc": bal, "acc": acc, "epoch": epoch}}, out / f"epoch{epoch}.pt")
         log(rec)
         torch.save({"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(), "epoch": epoch,
                     "best": best, "gen": gen.get_state(), "torch_rng": torch.get_rng_state()}, out / "last.pt.tmp")
