@@ -80,11 +80,6 @@ export class InferenceClient {
   }
 
   /**
-   * Loads a bundle with the head it should classify with: the lab head this client last set for the
-   * same model (a fresh worker after a crash), else `headFor`'s (the one remembered in storage, after
-   * a reload). A head the worker refuses leaves the bundle's own; the caller sees which in `head`.
-   */
-  /**
    * Starts the worker and its WASM runtime now, so that both load while the page restores its session
    * and chooses the model; failures are left to the loadBundle that follows.
    */
@@ -92,6 +87,11 @@ export class InferenceClient {
     void this.guarded(this.api().prestart(settings)).catch(() => {});
   }
 
+  /**
+   * Loads a bundle with the head it should classify with: the lab head this client last set for the
+   * same model (a fresh worker after a crash), else `headFor`'s (the one remembered in storage, after
+   * a reload). A head the worker refuses leaves the bundle's own; the caller sees which in `head`.
+   */
   async loadBundle(
     source: BundleSource,
     settings: BackendSettings,

@@ -66,12 +66,12 @@ export function updateCells(changed: Cell[]): void {
 let markRestored: () => void = () => {};
 const sessionRestored = new Promise<void>((r) => (markRestored = r));
 
-/** Called by init.ts once the stored case is on screen (or failed to load). */
 /** Starts the inference worker and its runtime ahead of the first model load (see InferenceClient.prestart). */
 export function prestartInference(settings: BackendSettings): void {
   client.prestart(settings);
 }
 
+/** Called by init.ts once the stored case is on screen (or failed to load). */
 export function markSessionRestored(): void {
   set({ restored: true });
   markRestored();

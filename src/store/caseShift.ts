@@ -3,10 +3,9 @@
  * exports: cells scored against the active head's reference statistics, per case and per source
  * folder. Null when shift checks are off for the active head.
  */
-import type { Cell } from '../core/cell.ts';
+import { BUNDLE_HEAD_ID, type Cell } from '../core/cell.ts';
 import { folderOf, summarizeCaseShift, type CaseShiftSummary } from '../core/shift/batch.ts';
 import type { LoadedModel } from '../inference/types.ts';
-import { BUNDLE_HEAD_ID } from '../core/cell.ts';
 
 export function caseShiftSummary(cells: readonly Cell[], model: LoadedModel | null): CaseShiftSummary | null {
   if (!model?.shift) return null;

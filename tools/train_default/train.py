@@ -194,15 +194,15 @@ def main() -> None:
         acc = float((pred == y_va).mean())
         rec = {"epoch": epoch, "loss": run_loss / steps_per_epoch, "val_acc": acc, "val_bal_acc": bal,
                "lr": lr_at(step), "epoch_s": round(time.time() - te, 1)}
+        this = {"bal_acc": bal, "acc": acc, "epoch": epoch}
+        # the EMA weights and what a loader needs to rebuild the model (evaluate_shifts, export_bundle, --init)
+        snapshot = {"ema": ema.state_dict(), "widths": widths, "stem": a.stem, "classes": classes,
+                    "size": a.size, "resize": a.resize, "margin": a.margin, "epoch": epoch, "val": this}
         if bal > best["bal_acc"]:
-            best = {"bal_acc": bal, "acc": acc, "epoch": epoch}
-            torch.save({"ema": ema.state_dict(), "widths": widths, "stem": a.stem, "classes": classes,
-                        "size": a.size, "resize": a.resize, "margin": a.margin, "epoch": epoch, "val": best},
-                       out / "best.pt")
+            best = this
+            torch.save(snapshot, out / "best.pt")
         if a.keep_epochs:
-            torch.save({"ema": ema.state_dict(), "widths": widths, "stem": a.stem, "classes": classes, "size": a.size,
-                        "resize": a.resize, "margin": a.margin, "epoch": epoch,
-                        "val": {"bal_acc": bal, "acc": acc, "epoch": epoch}}, out / f"epoch{epoch}.pt")
+            torch.save(snapshot, out / f"epoch{epoch}.pt")
         log(rec)
         torch.save({"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(), "epoch": epoch,
                     "best": best, "gen": gen.get_state(), "torch_rng": torch.get_rng_state()}, out / "last.pt.tmp")

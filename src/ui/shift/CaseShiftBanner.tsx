@@ -4,6 +4,9 @@ import { caseShiftSummary, shiftChecksOffReason, shiftRemedy } from '../../store
 import { useApp } from '../../store/index.ts';
 import { ShiftBanner } from './ShiftBanner.tsx';
 
+/** The cross-lab built-in a shifted case is pointed to, if this build ships it. */
+const crossLabModelId = BUILTIN_MODELS.some((m) => m.id === CROSS_LAB_MODEL_ID) ? CROSS_LAB_MODEL_ID : null;
+
 /** The shift verdict of the open case, above the gallery (quiet until there is something to say). */
 export function CaseShiftBanner() {
   const model = useApp((s) => s.model);
@@ -18,5 +21,5 @@ export function CaseShiftBanner() {
       </p>
     );
   }
-  return <ShiftBanner summary={summary} modelName={model.manifest.name} remedy={shiftRemedy(model, BUILTIN_MODELS.some((m) => m.id === CROSS_LAB_MODEL_ID) ? CROSS_LAB_MODEL_ID : null)} />;
+  return <ShiftBanner summary={summary} modelName={model.manifest.name} remedy={shiftRemedy(model, crossLabModelId)} />;
 }
