@@ -78,12 +78,13 @@ test('when IndexedDB refuses writes the session stays in memory, export works, a
 // a single drop of 2,010 files, 10 of them broken, streamed through the worker; then 5,000 cells in all.
 test('2,010 files in one drop, then 5,000 cells: every good one classified, every bad one its own error row; all persist and reload; thumbnails are read lazily', async ({ page }) => {
   test.setTimeout(900_000);
+  const cropsP = smallCrops(5000, 64); // made while the app opens
   const app = new AppPage(page);
   await app.open();
   // the thread count the on-device calibration settles on here (1 ORT thread beside the decode worker
   // on 2 cores); a fresh profile starts at 2 and calibrates only when idle, which this run never is
   await app.setBackend('wasm', 1);
-  const crops = await smallCrops(5000, 64);
+  const crops = await cropsP;
   const bad = Array.from({ length: 10 }, (_, i) => ({ name: `broken-${i}.png`, mimeType: 'image/png', buffer: Buffer.from(`not a png ${i}`) }));
   await app.addFiles([...crops.slice(0, 1000), ...bad, ...crops.slice(1000, 2000)]);
   await expect(page.getByTestId('progress-text')).toBeVisible();

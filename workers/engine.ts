@@ -602,6 +602,9 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
         if (this.cancelled.has(jobId)) return { processed, cancelled: true, timings: total };
         const batch = cells.slice(from, from + bs);
         const timings: StageTimings = { ...zeroTimings(), waitMs: 0 };
+        // The worker's very first batch is on the start-up benchmark's clock: marks of its stages.
+        const firstOfWorker = stats.batches === 0 && from === 0;
+        if (firstOfWorker) mark('batch1:start');
         const t0 = performance.now();
         let prepared: DecodeReply;
         if (next) {
@@ -616,6 +619,7 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
           prepared = await here(batch, timings);
         }
         timings.waitMs = performance.now() - t0;
+        if (firstOfWorker) mark('batch1:prepared');
         // The next batch goes to the decode worker now, to be ready when this one's inference ends.
         next = pool && !pool.broken ? ask(from + bs) : null;
         next?.catch(() => {});
@@ -643,6 +647,7 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
             continue;
           }
           const t3 = performance.now();
+          if (firstOfWorker) mark('batch1:run');
           timings.inferenceMs += t3 - t2;
           stats.batchInferenceMsPerCell.push((t3 - t2) / good.length);
           if (stats.batchInferenceMsPerCell.length > 2000) stats.batchInferenceMsPerCell.splice(0, 1000);

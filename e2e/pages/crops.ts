@@ -23,6 +23,8 @@ interface Source {
   height: number;
 }
 
+const CONCURRENCY = 8;
+
 let sources: Promise<Source[]> | null = null;
 function decodedSources(): Promise<Source[]> {
   sources ??= Promise.all(
@@ -38,9 +40,9 @@ function decodedSources(): Promise<Source[]> {
 export async function distinctCrops(n: number, opts: { size?: number; quality?: number; prefix?: string } = {}): Promise<CropFile[]> {
   const src = await decodedSources();
   const prefix = opts.prefix ?? 'crop';
-  const out: CropFile[] = [];
-  const seen = new Set<string>();
-  for (let i = 0; i < n; i++) {
+  // Crops are encoded CONCURRENCY at a time: sharp works on libuv's thread pool, so the encodes use
+  // every core instead of one (5,000 crops one after another took ~22 s on 2 cores).
+  const make = async (i: number): Promise<CropFile> => {
     const s = src[i % src.length]!;
     const k = Math.floor(i / src.length);
     const turn = (k % 4) * 90;
@@ -59,10 +61,23 @@ export async function distinctCrops(n: number, opts: { size?: number; quality?: 
         .resize(opts.size, opts.size);
     }
     const buffer = await img.jpeg({ quality }).toBuffer();
-    const hash = crypto.createHash('sha256').update(buffer).digest('hex');
+    return { name: `${s.label}__${prefix}-${String(i).padStart(5, '0')}.jpg`, mimeType: 'image/jpeg', buffer };
+  };
+  const out: CropFile[] = new Array(n);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(CONCURRENCY, n) }, async () => {
+      while (next < n) {
+        const i = next++;
+        out[i] = await make(i);
+      }
+    }),
+  );
+  const seen = new Set<string>();
+  out.forEach((c, i) => {
+    const hash = crypto.createHash('sha256').update(c.buffer).digest('hex');
     if (seen.has(hash)) throw new Error(`distinctCrops: crop ${i} repeats an earlier one`);
     seen.add(hash);
-    out.push({ name: `${s.label}__${prefix}-${String(i).padStart(5, '0')}.jpg`, mimeType: 'image/jpeg', buffer });
-  }
+  });
   return out;
 }
