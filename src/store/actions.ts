@@ -87,7 +87,7 @@ export async function loadModel(source: BundleSource, opts: { headFor?: (manifes
     currentSource = source;
     const modelClasses = model.head ? { ...get().modelClasses, [classesKey(model.manifest.id, model.head)]: model.classes } : get().modelClasses;
     set({ model, modelStatus: 'ready', loadProgress: null, modelClasses });
-    // Waiting cells go to the worker first: the settings write is off the path to the first result.
+    // Waiting cells go to the worker first: the class-list write is off the path to the first result.
     void runQueue();
     await db.saveMeta('modelClasses', modelClasses).catch((e: Error) => set({ storageError: e.message }));
     return true;
