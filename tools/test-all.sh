@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every test of the project, in the order a failure is cheapest to find: types, unit, Python, build, e2e.
+# Every test of the project: types, unit (with the Python suite beside it), build, e2e; the Python
+# results are printed after the e2e. A failure in any of them fails the run.
 # This is what `npm test` runs and what .ci/run runs after installing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,11 +15,13 @@ if ! python3 -c "import torch, onnx, onnxruntime, jsonschema, safetensors, sklea
   exit 1
 fi
 
-echo "== typecheck"; npx tsc -b
-# The Python suite (mostly checkpoint conversions, each one core-bound process) runs beside vitest and
-# the build in two halves of about equal CPU time, so that neither core idles once vitest and the build
-# are done: the ViT-S conversions and templates in one; the ViT-B conversion, the B template and
-# everything else in the other (a new test file lands in the second). Their output is printed when both end.
+# Each phase's header says how far into the run it starts (the CI budget is 20 minutes in all).
+phase() { echo "== $1 (at $SECONDS s)"; }
+phase typecheck; npx tsc -b
+# The Python suite (mostly checkpoint conversions, each one core-bound process) runs beside vitest, the
+# build and the first e2e tests, in two halves of about equal CPU time, so that no core idles: the ViT-S
+# conversions and templates in one; the ViT-B conversion, the B template and everything else in the
+# other (a new test file lands in the second). Their output is printed when both end, after the e2e.
 pylog_s="$(mktemp)"; pylog_rest="$(mktemp)"
 python3 -m pytest -q tools/tests/test_convert.py tools/tests/test_templates.py \
   -k "not test_b_converts_and_verifies and not B-768" >"$pylog_s" 2>&1 &
@@ -27,12 +30,19 @@ python3 -m pytest -q tools/tests \
   -k "not test_convert.py and not test_templates.py or test_b_converts_and_verifies or B-768" >"$pylog_rest" 2>&1 &
 pypid_rest=$!
 trap 'kill "$pypid_s" "$pypid_rest" 2>/dev/null || true; rm -f "$pylog_s" "$pylog_rest"' EXIT
-echo "== unit (vitest)"; npx vitest run
-echo "== build"; npx vite build --logLevel warn
-echo "== python (pytest in two halves, started after the typecheck)"
+phase "unit (vitest)"; npx vitest run
+phase build; npx vite build --logLevel warn
+# The e2e starts without waiting for the Python halves: when vitest and the build end first, the core
+# one half leaves idle goes to the browser instead (the e2e's first tests are short, single-page ones).
+phase "e2e (playwright, $chromium)"
+e2e_ok=1
+npx playwright test || e2e_ok=0
+phase "python (pytest in two halves, started after the typecheck)"
 py_ok=1
 wait "$pypid_s" || py_ok=0
 wait "$pypid_rest" || py_ok=0
 cat "$pylog_s" "$pylog_rest"
-if [ "$py_ok" = 0 ]; then echo "pytest failed" >&2; exit 1; fi
-echo "== e2e (playwright, $chromium)"; npx playwright test
+phase done
+if [ "$py_ok" = 0 ]; then echo "pytest failed" >&2; fi
+if [ "$e2e_ok" = 0 ]; then echo "e2e failed" >&2; fi
+if [ "$py_ok" = 0 ] || [ "$e2e_ok" = 0 ]; then exit 1; fi
