@@ -37,6 +37,14 @@ phase build; npx vite build --logLevel warn
 phase "e2e (playwright, $chromium)"
 e2e_ok=1
 npx playwright test || e2e_ok=0
+if [ "$e2e_ok" = 0 ]; then
+  # A CI log is often all there is of a failure: each failed test's page snapshot (its ARIA tree at
+  # the moment it failed) goes into it, so that a rare failure can be read without its trace.
+  for f in test-results/*/error-context.md; do
+    [ -f "$f" ] || continue
+    echo "---- $f"; head -c 12000 "$f"; echo
+  done
+fi
 phase "python (pytest in two halves, started after the typecheck)"
 py_ok=1
 wait "$pypid_s" || py_ok=0
