@@ -87,6 +87,8 @@ test('2,010 files in one drop, then 5,000 cells: every good one classified, ever
   const crops = await cropsP;
   const bad = Array.from({ length: 10 }, (_, i) => ({ name: `broken-${i}.png`, mimeType: 'image/png', buffer: Buffer.from(`not a png ${i}`) }));
   await app.addFiles([...crops.slice(0, 1000), ...bad, ...crops.slice(1000, 2000)]);
+  // Reading 2,010 files takes seconds: the page says so from the pick on (it looked idle before the first cell).
+  await expect(page.getByTestId('adding-files')).toHaveText(/^Reading [\d,]+ files…$/);
   await expect(page.getByTestId('progress-text')).toBeVisible();
   for (let i = 2000; i < crops.length; i += 1000) await app.addFiles(crops.slice(i, i + 1000));
   await app.waitForIdle(600_000); // ~30 cells/s on 2 cores: about 3 minutes of classifying

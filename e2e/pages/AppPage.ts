@@ -49,8 +49,13 @@ export class AppPage {
     await this.fileInput.setInputFiles(files as string[]);
   }
 
-  /** Waits until no cell is waiting and the progress bar is gone. */
+  /**
+   * Waits until every given file is a cell (or refused), no cell is waiting and the progress bar is
+   * gone. The "Reading N files…" line comes first: right after a pick, before the files are hashed,
+   * there is no cell and no progress bar yet, and an idle-looking page then was not idle.
+   */
   async waitForIdle(timeout = 170_000): Promise<void> {
+    await expect(this.page.getByTestId('adding-files')).toHaveCount(0, { timeout });
     await expect(this.page.getByRole('progressbar', { name: 'Classification progress' })).toHaveCount(0, { timeout });
     await expect(this.page.getByRole('region', { name: /^Waiting/ })).toHaveCount(0, { timeout });
   }

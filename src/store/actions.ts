@@ -180,6 +180,21 @@ export async function addFiles(given: DroppedFile[], opts: AddOptions = {}): Pro
   const skipped = [...(opts.skipped ?? []), ...given.filter((f) => isIgnoredPath(f.path || f.file.name)).map((f) => f.path || f.file.name)];
   const files = skipped.length ? given.filter((f) => !isIgnoredPath(f.path || f.file.name)) : given;
   if (files.length === 0 && skipped.length === 0) return;
+  // Counted at once (before any await), so the page says it is reading them from the moment they are given.
+  let unread = files.length;
+  const read = (n: number): void => {
+    unread -= n;
+    set({ addingFiles: Math.max(0, get().addingFiles - n) });
+  };
+  set({ addingFiles: get().addingFiles + unread });
+  try {
+    await addFilesCounted(files, skipped, opts, read);
+  } finally {
+    if (unread > 0) read(unread);
+  }
+}
+
+async function addFilesCounted(files: DroppedFile[], skipped: string[], opts: AddOptions, read: (n: number) => void): Promise<void> {
   await sessionRestored;
   const activeCase = get().activeCase;
   if (!activeCase) return;
@@ -234,10 +249,14 @@ export async function addFiles(given: DroppedFile[], opts: AddOptions = {}): Pro
     });
     const blobs = keep.map((i) => slice[i]!.f.file);
     addedCount += added.length;
-    if (added.length === 0) continue;
+    if (added.length === 0) {
+      read(slice.length);
+      continue;
+    }
     added.forEach((c, i) => memoryBlobs.set(c.id, blobs[i]!));
     set({ order: [...get().order, ...added.map((c) => c.id)] });
     updateCells(added);
+    read(slice.length); // they are cells (or refused duplicates) now, in the same task as the cells appear
     classifyArrived();
     await db.saveImages(added.map((c, i) => [c.id, blobs[i]!] as [string, Blob])).catch((e: Error) => set({ storageError: e.message }));
     await new Promise((r) => setTimeout(r, 0));

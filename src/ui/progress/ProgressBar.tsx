@@ -7,6 +7,17 @@ function formatEta(s: number | null): string {
   return `${Math.floor(s / 60)} min ${Math.ceil(s % 60)} s`;
 }
 
+/** "Reading N files…" while dropped files are hashed and stored before they become cells. */
+function ReadingFiles() {
+  const n = useApp((s) => s.addingFiles);
+  if (n === 0) return null;
+  return (
+    <span className="muted" data-testid="adding-files">
+      Reading {n.toLocaleString('en')} file{n === 1 ? '' : 's'}…
+    </span>
+  );
+}
+
 export function ProgressBar() {
   const job = useApp((s) => s.job);
   const queued = useApp((s) => s.queuedCount);
@@ -15,6 +26,7 @@ export function ProgressBar() {
   if (!job) {
     return (
       <div className="progress progress--idle" aria-live="polite">
+        <ReadingFiles />
         {queued > 0 && ready && (
           <button type="button" onClick={() => void runQueue()}>
             Classify {queued} waiting cell{queued === 1 ? '' : 's'}
@@ -38,6 +50,7 @@ export function ProgressBar() {
       <button type="button" onClick={cancelJob}>
         Cancel
       </button>
+      <ReadingFiles />
     </div>
   );
 }
