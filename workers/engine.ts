@@ -44,6 +44,13 @@ function bundleHeadRef(manifest: BundleManifest): HeadRef {
   return { id: BUNDLE_HEAD_ID, name: manifest.head?.trainedOn ? `bundle head (${manifest.head.trainedOn})` : 'bundle head', version: manifest.version };
 }
 
+/** The head one batch is classified with, and the shift checks that belong to it. */
+interface ActiveHead {
+  head: LinearHead;
+  ref: HeadRef | null;
+  shift: ActiveShift | null;
+}
+
 /** What the page needs of the active shift checks (null: off). */
 interface ActiveShift {
   scorer: ShiftScorer;
@@ -556,8 +563,12 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
 
   private async run(jobId: string, cells: CellInput[], onBatch: (report: BatchReport) => void, batchSize: number | undefined, withHead: boolean): Promise<ClassifySummary> {
     const { session, manifest, ort } = this;
-    const head = withHead ? this.head : null;
-    if (!session || !manifest || !ort || (withHead && !head)) throw new Error('No model is loaded.');
+    if (!session || !manifest || !ort || (withHead && !this.head)) throw new Error('No model is loaded.');
+    // The head is read per batch, so cells processed after a setHead() get the new head; each report
+    // names the head its probabilities came from (the page stamps cells from that, never from its own
+    // idea of the active head, which reaches it on another message port). A setHead(null) on an
+    // encoder-only bundle leaves no head: the rest of the job keeps the last one it had.
+    let active: ActiveHead | null = withHead ? { head: this.head!, ref: this.headRef, shift: this.shift } : null;
     const tJob = performance.now();
     const bs = Math.max(1, Math.floor(batchSize ?? this.batchSize));
     const size = manifest.input.size;
@@ -642,7 +653,7 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
             for (const t of Object.values(out)) t.dispose();
           } catch (e) {
             for (const g of good) outcomes.push({ id: g.id, ok: false, reason: 'inference-failed', message: `Inference failed: ${(e as Error).message}` });
-            onBatch({ outcomes, timings });
+            onBatch({ outcomes, timings, ...(active ? { head: active.ref, classes: active.head.classes } : {}) });
             processed += batch.length;
             continue;
           }
@@ -652,9 +663,11 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
           stats.batchInferenceMsPerCell.push((t3 - t2) / good.length);
           if (stats.batchInferenceMsPerCell.length > 2000) stats.batchInferenceMsPerCell.splice(0, 1000);
           const d = manifest.embeddingDim;
+          if (active && this.head) active = { head: this.head, ref: this.headRef, shift: this.shift };
+          const head = active?.head ?? null;
           const c = head?.classes.length ?? 0;
           const probs = head ? applyHead(head, embeddings, good.length) : new Float32Array(0);
-          const shift = withHead && this.shift ? this.shift.scorer.assess(embeddings, good.length) : null;
+          const shift = active?.shift ? active.shift.scorer.assess(embeddings, good.length) : null;
           good.forEach((g, i) => {
             // A broken image or model can give NaN/Inf: an error, never a confident class or "in distribution".
             const bad = firstNonFinite(embeddings, i * d, (i + 1) * d);
@@ -678,7 +691,7 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
         stats.batchEndsEpochMs.push(performance.timeOrigin + performance.now());
         if (stats.batchEndsEpochMs.length > 2000) stats.batchEndsEpochMs.splice(0, 1000);
         processed += batch.length;
-        onBatch({ outcomes, timings });
+        onBatch({ outcomes, timings, ...(active ? { head: active.ref, classes: active.head.classes } : {}) });
       }
       return { processed, cancelled: false, timings: total };
     } finally {

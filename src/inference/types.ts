@@ -100,6 +100,13 @@ export type CellOutcome =
 export interface BatchReport {
   outcomes: CellOutcome[];
   timings: StageTimings;
+  /**
+   * The head whose probabilities these outcomes carry (classify only; absent for embed jobs and in
+   * older workers). It can differ from the page's active head for a moment after "Use this head".
+   */
+  head?: HeadRef | null;
+  /** That head's classes, the order of the outcomes' probabilities. */
+  classes?: string[];
 }
 
 export interface ClassifySummary {

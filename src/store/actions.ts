@@ -286,6 +286,13 @@ export function dismissAddReport(): void {
 
 function applyBatch(report: BatchReport): void {
   const { model, cells } = get();
+  // The worker says which head classified the batch: right after "Use this head" the store's model
+  // can still name the previous one (the two replies come over different message ports).
+  const head = report.head !== undefined ? report.head : (model?.head ?? null);
+  if (model && head && report.classes) {
+    const key = classesKey(model.manifest.id, head);
+    if (!get().modelClasses[key]) set({ modelClasses: { ...get().modelClasses, [key]: report.classes.slice() } });
+  }
   const changed: Cell[] = [];
   const vectors: [string, Float32Array][] = [];
   for (const o of report.outcomes) {
@@ -301,7 +308,7 @@ function applyBatch(report: BatchReport): void {
         height: o.height,
         modelId: model?.manifest.id ?? null,
         modelVersion: model?.manifest.version ?? null,
-        head: model?.head ?? null,
+        head,
         shift: o.shift ? { score: o.shift.score, flagged: o.shift.flagged } : null,
         error: null,
       };
@@ -457,8 +464,12 @@ export async function setActiveHead(spec: HeadSpec | null): Promise<void> {
   const model = get().model;
   if (!model) throw new Error('No model is loaded.');
   const { classes, head, shift } = await client.setHead(model.manifest.id, spec);
+  // The model as it is now, not as it was before the await (its calibration or backend may have
+  // changed meanwhile); another model loaded meanwhile has its own head, so this one is dropped.
+  const now = get().model;
+  if (!now || now.manifest.id !== model.manifest.id || now.encoderKey !== model.encoderKey) return;
   const modelClasses = head ? { ...get().modelClasses, [classesKey(model.manifest.id, head)]: classes } : get().modelClasses;
-  set({ model: { ...model, classes, head, shift }, modelClasses });
+  set({ model: { ...now, classes, head, shift }, modelClasses });
   await db.saveMeta('modelClasses', modelClasses).catch((e: Error) => set({ storageError: e.message }));
   void runQueue();
 }
