@@ -13,6 +13,10 @@ the app, it only attributes the LISC loss to colour or scale):
                    have about half the optical density of PBC's)
     hue ±h         chroma rotated by h radians in YIQ (the stain's hue)
     greyscale      luma only (how much the model leans on colour at all)
+    white→PBC      each crop divided by its own 97th-percentile colour (its background) and multiplied by
+                   PBC val's median one: the illuminant / white balance alone
+    stain→PBC      per-crop Macenko stain normalisation to PBC val's median stain colours and amounts
+                   (stainnorm.py): the two stains' colours alone, keeping what differs within the crop
 Prints a markdown table (balanced accuracy as the app scores it, 8-class argmax over LISC's 5 classes).
 """
 from __future__ import annotations
@@ -26,6 +30,7 @@ import numpy as np
 from PIL import Image
 
 import evaluate_shifts as ev
+import stainnorm
 
 ZOOMS = (0.7, 0.85, 1.2, 1.45)
 
@@ -66,10 +71,24 @@ def greyscale(a: np.ndarray) -> np.ndarray:
     return np.repeat(g[..., None], 3, axis=-1)
 
 
-def _stats(path: str) -> tuple[np.ndarray, np.ndarray]:
+def white_balance(a: np.ndarray, white: np.ndarray) -> np.ndarray:
+    x = a.astype(np.float64)
+    w = np.quantile(x.reshape(-1, 3), 0.97, axis=0) + 1e-6
+    return np.clip(x / w * white + 0.5, 0, 255).astype(np.uint8)
+
+
+def _stats(path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     with Image.open(path) as im:
         x = np.asarray(im.convert("RGB"), dtype=np.float64).reshape(-1, 3)
-    return x.mean(0), x.std(0)
+    return x.mean(0), x.std(0), np.quantile(x, 0.97, axis=0)
+
+
+def stain_normalised(x_u8: np.ndarray, ref: "stainnorm.StainRef") -> tuple[np.ndarray, float]:
+    import torch  # noqa: PLC0415
+
+    x = torch.from_numpy(x_u8).permute(0, 3, 1, 2).float() / 255
+    y, ok = stainnorm.macenko(x, ref)
+    return (y.permute(0, 2, 3, 1) * 255).round().clamp(0, 255).byte().numpy(), float(ok.float().mean())
 
 
 def _prep(job: tuple) -> tuple[np.ndarray, bool]:
@@ -78,7 +97,8 @@ def _prep(job: tuple) -> tuple[np.ndarray, bool]:
         a = np.asarray(im.convert("RGB"))
     if colour is not None:
         kind, v = colour
-        a = density(a, v) if kind == "density" else hue(a, v) if kind == "hue" else greyscale(a)
+        a = (density(a, v) if kind == "density" else hue(a, v) if kind == "hue"
+             else white_balance(a, v) if kind == "white" else greyscale(a))
     if mean is not None:
         a = colour_match(a, mean, std)
     if z != 1.0:
@@ -99,10 +119,19 @@ def main() -> None:
     with Pool(a.workers) as pool:
         st = pool.map(_stats, val_files, chunksize=64)
         mean, std = np.mean([s[0] for s in st], 0), np.mean([s[1] for s in st], 0)
+        white = np.median([s[2] for s in st], 0)
+
+        def inputs(names: list[str], z: float, colour: bool, other: tuple | None = None) -> np.ndarray:
+            res = pool.map(_prep, [(f, model.policy, z, mean if colour else None, std, other) for f in names], chunksize=32)
+            return np.stack([r[0] for r in res])
 
         def run(z: float, colour: bool, other: tuple | None = None) -> dict:
-            res = pool.map(_prep, [(f, model.policy, z, mean if colour else None, std, other) for f in files], chunksize=32)
-            return ev.lisc_scores(y, model.logits(np.stack([r[0] for r in res])))
+            return ev.lisc_scores(y, model.logits(inputs(files, z, colour, other)))
+
+        # stain normalisation acts on the model's input (the framed cell), as it would in the app
+        import torch  # noqa: PLC0415
+        ref = stainnorm.reference(torch.from_numpy(inputs(val_files[::5], 1.0, False)).permute(0, 3, 1, 2).float() / 255)
+        x_norm, stain_ok = stain_normalised(inputs(files, 1.0, False), ref)
 
         rows = [("as-is", run(1.0, False)), ("colour→PBC", run(1.0, True))]
         zs = [(f"zoom ×{z}", run(z, False), z) for z in ZOOMS]
@@ -112,6 +141,8 @@ def main() -> None:
         rows += [(f"density ×{k}", run(1.0, False, ("density", k))) for k in (1.5, 2.0)]
         rows += [(f"hue {h:+.1f}", run(1.0, False, ("hue", h))) for h in (-0.3, 0.3)]
         rows.append(("greyscale", run(1.0, False, ("grey", 0))))
+        rows.append(("white→PBC", run(1.0, False, ("white", white))))
+        rows.append((f"stain→PBC (Macenko; {100 * stain_ok:.0f} % of crops estimated)", ev.lisc_scores(y, model.logits(x_norm))))
     print(f"LISC diagnosis, {model.describe.get('id', model.describe['model'])} {model.describe['precision']}\n")
     print("| LISC variant | bal. acc. | " + " | ".join(ev.LISC_CLASSES) + " |")
     print("|---|---|" + "---|" * len(ev.LISC_CLASSES))
