@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parseCsv, type JsonExport } from '../src/core/export.ts';
 import { AppPage, FIXTURES, labelOf, pbcFixtures } from './pages/AppPage.ts';
 import { DEFAULT_BUNDLE, nativeModel } from './pages/reference.ts';
+import { dropFiles } from './pages/dragDrop.ts';
 
 const CLASSES = ['basophil', 'eosinophil', 'erythroblast', 'ig', 'lymphocyte', 'monocyte', 'neutrophil', 'platelet'];
 
@@ -132,4 +133,15 @@ test("Delete this case's cells asks first and then empties the gallery and stora
   await page.reload();
   await app.waitForModel();
   await expect(page.getByText('No cells yet')).toBeVisible();
+});
+
+test('cells dropped on the page are added like picked ones; a hidden file is counted, not added', async ({ page }) => {
+  const app = new AppPage(page);
+  await app.open();
+  const files = pbcFixtures().slice(0, 3).map((f) => ({ name: path.basename(f), mimeType: 'image/jpeg', buffer: fs.readFileSync(f) }));
+  await dropFiles(page.locator('main'), [...files, { name: '.DS_Store', mimeType: 'application/octet-stream', buffer: Buffer.from('x') }]);
+  await app.waitForIdle();
+  expect(Object.keys(await app.classByCellName()).sort()).toEqual(files.map((f) => f.name).sort());
+  await expect(page.getByTestId('add-report')).toContainText('Added 3 cells.');
+  await expect(page.getByTestId('add-report')).toContainText('.DS_Store');
 });

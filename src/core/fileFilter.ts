@@ -24,3 +24,10 @@ export function skippedLine(paths: readonly string[], max = 3): string {
   const shown = names.slice(0, max).join(', ') + (names.length > max ? ', …' : '');
   return `${n} hidden or system file${n === 1 ? '' : 's'} skipped (${shown})`;
 }
+
+/** A file the user gave (picked, dropped or pasted). */
+export interface DroppedFile {
+  file: File;
+  /** Relative path inside a dropped folder, or just the file name. */
+  path: string;
+}

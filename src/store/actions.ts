@@ -6,7 +6,7 @@ import type { BackendSettings } from '../core/backend.ts';
 import { cellClasses, classesKey, toExportRow, viewCell, type Cell } from '../core/cell.ts';
 import { toCsv, toJson } from '../core/export.ts';
 import { HashIndex } from '../core/duplicates.ts';
-import { isIgnoredPath } from '../core/fileFilter.ts';
+import { isIgnoredPath, type DroppedFile } from '../core/fileFilter.ts';
 import { sha256Hex, type BundleManifest } from '../core/manifest.ts';
 import { CHUNK_SIZE } from '../config.ts';
 import { InferenceClient, WorkerCrashedError } from '../inference/client.ts';
@@ -109,11 +109,7 @@ export async function restartWorker(): Promise<boolean | 'none'> {
   return currentSource ? loadModel(currentSource) : 'none';
 }
 
-export interface DroppedFile {
-  file: File;
-  /** Relative path inside a dropped folder, or just the file name. */
-  path: string;
-}
+export type { DroppedFile } from '../core/fileFilter.ts';
 
 /** Shows a case's stored cells (and drops the previous case's from memory). */
 export async function showCaseCells(caseId: string): Promise<void> {
@@ -142,6 +138,8 @@ export interface AddOptions {
   skipped?: readonly string[];
   /** add files even when they are identical to a cell already in the case ("Add anyway") */
   allowDuplicates?: boolean;
+  /** dropped entries the browser could not read (reported with the add) */
+  unreadable?: readonly { name: string; message: string }[];
 }
 
 /** The duplicates refused by the last add, kept for its "Add anyway". */
@@ -179,7 +177,7 @@ async function backfillHashes(): Promise<void> {
 export async function addFiles(given: DroppedFile[], opts: AddOptions = {}): Promise<void> {
   const skipped = [...(opts.skipped ?? []), ...given.filter((f) => isIgnoredPath(f.path || f.file.name)).map((f) => f.path || f.file.name)];
   const files = skipped.length ? given.filter((f) => !isIgnoredPath(f.path || f.file.name)) : given;
-  if (files.length === 0 && skipped.length === 0) return;
+  if (files.length === 0 && skipped.length === 0 && !opts.unreadable?.length) return;
   // Counted at once (before any await), so the page says it is reading them from the moment they are given.
   let unread = files.length;
   const read = (n: number): void => {
@@ -262,13 +260,34 @@ async function addFilesCounted(files: DroppedFile[], skipped: string[], opts: Ad
     await new Promise((r) => setTimeout(r, 0));
   }
   pendingDuplicates = duplicates.map((d) => d.file);
-  set({ addReport: { added: addedCount, duplicates: duplicates.map((d) => ({ name: d.file.path || d.file.file.name, sameAs: d.sameAs })), skipped } });
+  const unreadable = [...(opts.unreadable ?? [])];
+  set({ addReport: { added: addedCount, duplicates: duplicates.map((d) => ({ name: d.file.path || d.file.file.name, sameAs: d.sameAs })), skipped, ...(unreadable.length ? { unreadable } : {}) } });
   const parts = [`${addedCount} file(s)`];
   if (duplicates.length) parts.push(`${duplicates.length} duplicate(s) skipped`);
   if (skipped.length) parts.push(`${skipped.length} hidden/system file(s) skipped`);
+  if (unreadable.length) parts.push(`${unreadable.length} dropped item(s) could not be read`);
   if (opts.allowDuplicates) parts.push('added anyway although identical to cells in the case');
   void recordCaseEvent({ action: 'add-cells', detail: parts.join('; ') });
   classifyArrived();
+}
+
+/**
+ * A drop: its folders are walked first (seconds for a big folder tree), and the page says so from the
+ * drop on; the files then go to addFiles, whose own count takes over in the same task.
+ */
+export async function addDropped(collecting: Promise<{ files: DroppedFile[]; skipped: string[]; unreadable: { name: string; message: string }[] }>): Promise<void> {
+  set({ walkingDrops: get().walkingDrops + 1 });
+  let adding: Promise<void>;
+  try {
+    const { files, skipped, unreadable } = await collecting;
+    adding = addFiles(files, { skipped, unreadable });
+  } catch (e) {
+    // Not one entry could be listed: nothing to add, but the user is told rather than left waiting.
+    adding = addFiles([], { unreadable: [{ name: 'the dropped items', message: (e as Error)?.message || String(e) }] });
+  } finally {
+    set({ walkingDrops: Math.max(0, get().walkingDrops - 1) });
+  }
+  await adding;
 }
 
 /** "Add anyway": adds the duplicates the last add refused. */

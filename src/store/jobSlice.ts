@@ -19,6 +19,8 @@ export interface JobSlice {
    * drop takes seconds before its first cell shows, and the page must not look idle meanwhile.
    */
   addingFiles: number;
+  /** Drops whose folders are still being walked (before their files are counted in addingFiles). */
+  walkingDrops: number;
   lastRun: { cells: number; seconds: number; cellsPerSecond: number } | null;
 }
 
@@ -26,5 +28,6 @@ export const createJobSlice: StateCreator<AppState, [], [], JobSlice> = () => ({
   job: null,
   queuedCount: 0,
   addingFiles: 0,
+  walkingDrops: 0,
   lastRun: null,
 });

@@ -24,6 +24,8 @@ export interface AddReport {
   duplicates: { name: string; sameAs: string }[];
   /** hidden/system files skipped on purpose */
   skipped: string[];
+  /** dropped entries the browser could not read */
+  unreadable?: { name: string; message: string }[];
 }
 
 export interface Toast {

@@ -6,7 +6,8 @@ import { useApp } from '../store/index.ts';
 /** What the last add did with the files it was not given as new cells: duplicates (with "Add anyway") and hidden/system files. */
 export function AddReport() {
   const r = useApp((s) => s.addReport);
-  if (!r || (r.duplicates.length === 0 && r.skipped.length === 0)) return null;
+  const unreadable = r?.unreadable ?? [];
+  if (!r || (r.duplicates.length === 0 && r.skipped.length === 0 && unreadable.length === 0)) return null;
   const shown = r.duplicates.slice(0, 3);
   return (
     <div className="notice notice--info add-report" role="status" data-testid="add-report">
@@ -21,6 +22,16 @@ export function AddReport() {
           </>
         )}
         {r.skipped.length > 0 && <> {skippedLine(r.skipped)}.</>}
+        {unreadable.length > 0 && (
+          <>
+            {' '}
+            <strong>
+              {unreadable.length} dropped item{unreadable.length === 1 ? '' : 's'} could not be read
+            </strong>{' '}
+            ({unreadable.slice(0, 3).map((u) => `${u.name}: ${u.message}`).join('; ')}
+            {unreadable.length > 3 ? '; …' : ''}); drop {unreadable.length === 1 ? 'it' : 'them'} again or pick the files instead.
+          </>
+        )}
       </p>
       <p className="add-report__buttons">
         {r.duplicates.length > 0 && (

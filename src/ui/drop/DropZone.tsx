@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { addFiles } from '../../store/actions.ts';
+import { addDropped, addFiles } from '../../store/actions.ts';
 import { FilePickerButton } from '../FilePickerButton.tsx';
 import { collectDroppedWithSkipped, fromClipboard, fromFileList } from './collectFiles.ts';
 
@@ -25,7 +25,7 @@ export function usePageDrop(): boolean {
       e.preventDefault();
       depth.current = 0;
       setOver(false);
-      void collectDroppedWithSkipped(e.dataTransfer).then(({ files, skipped }) => addFiles(files, { skipped }));
+      void addDropped(collectDroppedWithSkipped(e.dataTransfer));
     };
     const onPaste = (e: ClipboardEvent): void => {
       const files = fromClipboard(e.clipboardData);

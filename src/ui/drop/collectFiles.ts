@@ -3,13 +3,14 @@
  * Hidden and system entries are not walked into but named in `skipped`, so the add report can
  * account for every file the user gave (addFiles skips ignored files passed to it, too).
  */
-import { isIgnoredName } from '../../core/fileFilter.ts';
-import type { DroppedFile } from '../../store/actions.ts';
+import { isIgnoredName, type DroppedFile } from '../../core/fileFilter.ts';
 
 export interface CollectedFiles {
   files: DroppedFile[];
   /** paths of hidden/system files and folders that were left out */
   skipped: string[];
+  /** entries the browser could not read (a folder or file removed or locked meanwhile): the rest is added */
+  unreadable: { name: string; message: string }[];
 }
 
 function readAllEntries(dir: FileSystemDirectoryEntry): Promise<FileSystemEntry[]> {
@@ -35,11 +36,15 @@ async function walk(entry: FileSystemEntry, out: CollectedFiles): Promise<void> 
     out.skipped.push(path || entry.name);
     return;
   }
-  if (entry.isFile) {
-    const file = await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, reject));
-    out.files.push({ file, path });
-  } else if (entry.isDirectory) {
-    for (const child of await readAllEntries(entry as FileSystemDirectoryEntry)) await walk(child, out);
+  try {
+    if (entry.isFile) {
+      const file = await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, reject));
+      out.files.push({ file, path });
+    } else if (entry.isDirectory) {
+      for (const child of await readAllEntries(entry as FileSystemDirectoryEntry)) await walk(child, out);
+    }
+  } catch (e) {
+    out.unreadable.push({ name: path || entry.name, message: (e as DOMException | Error)?.message || String(e) });
   }
 }
 
@@ -59,13 +64,14 @@ export function collectDroppedWithSkipped(dt: DataTransfer): Promise<CollectedFi
   const files = [...dt.files];
   return (async () => {
     if (entries.length > 0 && entries.every((e) => e !== null)) {
-      const out: CollectedFiles = { files: [], skipped: [] };
+      const out: CollectedFiles = { files: [], skipped: [], unreadable: [] };
       for (const e of entries) await walk(e!, out);
       return out;
     }
     return {
       files: files.filter((f) => !isIgnoredName(f.name)).map((file) => ({ file, path: file.name })),
       skipped: files.filter((f) => isIgnoredName(f.name)).map((f) => f.name),
+      unreadable: [],
     };
   })();
 }

@@ -10,6 +10,14 @@ function formatEta(s: number | null): string {
 /** "Reading N files…" while dropped files are hashed and stored before they become cells. */
 function ReadingFiles() {
   const n = useApp((s) => s.addingFiles);
+  const walking = useApp((s) => s.walkingDrops > 0);
+  if (n === 0 && walking) {
+    return (
+      <span className="muted" data-testid="adding-files">
+        Reading the dropped folders…
+      </span>
+    );
+  }
   if (n === 0) return null;
   return (
     <span className="muted" data-testid="adding-files">
