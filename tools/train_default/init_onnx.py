@@ -54,7 +54,7 @@ def load_bundle(bundle: Path) -> tuple[CellNet, dict]:
     manifest = json.loads((bundle / "manifest.json").read_text())
     arch = manifest["architecture"]
     classes = list(manifest["head"]["classes"])
-    net = CellNet(tuple(arch["widths"]), int(arch["stem"]), len(classes))
+    net = CellNet(tuple(arch["widths"]), int(arch["stem"]), len(classes), arch.get("inputNorm", "none"))
     fp32 = next(v for v in manifest["encoder"]["variants"] if v["precision"] == "fp32")
     graph = onnx.load(str(bundle / fp32["file"])).graph
     inits = {i.name: numpy_helper.to_array(i) for i in graph.initializer}

@@ -32,8 +32,14 @@ class Block(nn.Module):
 
 
 class CellNet(nn.Module):
-    def __init__(self, widths: tuple[int, ...] = (32, 64, 128, 256), stem: int = 24, num_classes: int = 8):
+    def __init__(self, widths: tuple[int, ...] = (32, 64, 128, 256), stem: int = 24, num_classes: int = 8,
+                 input_norm: str = "none"):
         super().__init__()
+        assert input_norm in ("none", "instance"), input_norm
+        # "instance": each image's channels standardised to zero mean and unit variance over the image before
+        # the stem, inside the exported graph (so the app's preprocessing stays as it is): a lab's overall
+        # colour cast, stain strength and contrast are taken out; what is left is colour *within* the crop.
+        self.input_norm = input_norm
         self.stem = nn.Sequential(conv_bn(3, stem, 2), conv_bn(stem, widths[0]))
         layers: list[nn.Module] = []
         cin = widths[0]
@@ -46,6 +52,10 @@ class CellNet(nn.Module):
         self.head = nn.Linear(cin, num_classes)
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
+        if self.input_norm == "instance":
+            m = x.mean(dim=(2, 3), keepdim=True)
+            v = ((x - m) ** 2).mean(dim=(2, 3), keepdim=True)
+            x = (x - m) / torch.sqrt(v + 1e-4)
         return self.pool(self.stages(self.stem(x))).flatten(1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -65,4 +75,4 @@ class EmbeddingOnly(nn.Module):
 
 def build_model(ck: dict) -> CellNet:
     """The network a training checkpoint (best.pt) describes, weights not loaded."""
-    return CellNet(tuple(ck["widths"]), ck["stem"], len(ck["classes"]))
+    return CellNet(tuple(ck["widths"]), ck["stem"], len(ck["classes"]), ck.get("input_norm", "none"))

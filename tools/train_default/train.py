@@ -81,6 +81,7 @@ def main() -> None:
     ap.add_argument("--density", default="1,1", help="hed: range lo,hi of one stain-density factor per image")
     ap.add_argument("--mix-jitter", type=float, default=0.0,
                     help="hed: std of the random stain colours the image is re-mixed with (0: the standard H&E matrix)")
+    ap.add_argument("--input-norm", default="none", help="none | instance (model.py: per-image channel standardisation)")
     ap.add_argument("--keep-epochs", action="store_true", help="also save each epoch's EMA weights (epoch<N>.pt)")
     ap.add_argument("--bn-batches", type=int, default=16, help="--init-onnx: augmented training batches for the BN statistics")
     a = ap.parse_args()
@@ -90,6 +91,7 @@ def main() -> None:
     init_net = None
     if a.init_onnx:
         init_net, init_manifest = load_bundle(Path(a.init_onnx))
+        init_net.input_norm = a.input_norm  # the BN statistics below are re-estimated under the new input
         arch = init_manifest["architecture"]
         a.widths, a.stem = ",".join(str(w) for w in arch["widths"]), int(arch["stem"])
         assert int(init_manifest["input"]["size"]) == a.size, "--size must be the bundle's input size"
@@ -118,7 +120,7 @@ def main() -> None:
     np.random.seed(a.seed)
     torch.manual_seed(a.seed)
     widths = tuple(int(w) for w in a.widths.split(","))
-    model = CellNet(widths, a.stem, len(classes))
+    model = CellNet(widths, a.stem, len(classes), a.input_norm)
     if init_net is not None and not (out / "last.pt").exists():
         assert init_manifest["head"]["classes"] == classes, "bundle classes differ from the training set's"
         bn_gen = torch.Generator().manual_seed(a.seed + 1)  # its own stream: the training stream stays as without
@@ -197,7 +199,8 @@ def main() -> None:
         this = {"bal_acc": bal, "acc": acc, "epoch": epoch}
         # the EMA weights and what a loader needs to rebuild the model (evaluate_shifts, export_bundle, --init)
         snapshot = {"ema": ema.state_dict(), "widths": widths, "stem": a.stem, "classes": classes,
-                    "size": a.size, "resize": a.resize, "margin": a.margin, "epoch": epoch, "val": this}
+                    "size": a.size, "resize": a.resize, "margin": a.margin, "epoch": epoch, "val": this,
+                    "input_norm": a.input_norm}
         if bal > best["bal_acc"]:
             best = this
             torch.save(snapshot, out / "best.pt")
