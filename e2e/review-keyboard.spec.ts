@@ -56,6 +56,8 @@ test('keyboard only: select, reclassify, open the large view, next, sign', async
   await app.waitForIdle();
   await expect(app.thumbnails()).toHaveCount(16);
   await expect(page.getByLabel('Sample ID')).toHaveValue('S-KEY-0016');
+  // The steps (whose picker had focus) folded into the slim bar: focus is on the bar's own picker, not the page.
+  await expect(page.locator('.casebar__row input[type=file]').first()).toBeFocused();
 
   // G: to the gallery (the first cell in review order).
   await page.keyboard.press('g');
@@ -106,6 +108,7 @@ test('keyboard only: select, reclassify, open the large view, next, sign', async
   await expect(dialog.getByLabel('Signed by')).toHaveValue('K. Board');
   await page.keyboard.press('Enter');
   await expect(page.getByTestId('signed-badge')).toContainText('K. Board');
+  await expect(page.getByTestId('signed-badge')).toBeFocused(); // the Sign button it replaced had focus
 
   expect(await page.evaluate(() => (window as unknown as { __mouse: number }).__mouse), 'mouse events').toBe(0);
   const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();

@@ -1,4 +1,4 @@
-import { useLayoutEffect, useRef } from 'react';
+import { useEffect, useLayoutEffect, useRef } from 'react';
 import { isLocked, targetText } from '../../core/case.ts';
 import { exportCsvText, resultsJson } from '../../store/actions.ts';
 import { useApp } from '../../store/index.ts';
@@ -39,7 +39,14 @@ export function CaseBar({ wbcTotal }: { wbcTotal: number }) {
   const caseError = useApp((s) => s.caseError);
   const count = useApp((s) => s.order.length);
   const ref = useRef<HTMLElement>(null);
-  useBarHeight(ref, count > 0);
+  const anyCells = count > 0;
+  useBarHeight(ref, anyCells);
+  // The first cells fold the steps (whose control had focus) into this bar: keep a keyboard user's place
+  // on the bar's own "add cells" picker instead of dropping focus to the page.
+  useEffect(() => {
+    if (!anyCells || (document.activeElement !== document.body && document.activeElement !== null)) return;
+    ref.current?.querySelector<HTMLInputElement>('.casebar__row input[type="file"]')?.focus();
+  }, [anyCells]);
   if (!c) return <section className="casebar" aria-label="Case" ref={ref} />;
   const locked = isLocked(c);
   const hasCells = count > 0;

@@ -30,12 +30,18 @@ export function SignControls({ c, wbcTotal }: { c: CaseRecord; wbcTotal: number 
   const [reason, setReason] = useState('');
   const [unlocking, setUnlocking] = useState(false);
   const cellCount = useApp((s) => s.order.length);
+  const badge = useRef<HTMLParagraphElement>(null);
+  const locked = isLocked(c);
   useEffect(() => setSigner(c.operator), [c.operator]);
+  // Signing replaces the Sign button (which had focus) by the badge: keep a keyboard user's place there.
+  useEffect(() => {
+    if (locked && (document.activeElement === document.body || document.activeElement === null)) badge.current?.focus();
+  }, [locked]);
 
-  if (isLocked(c)) {
+  if (locked) {
     return (
       <div className="sign">
-        <p className="signed" data-testid="signed-badge">
+        <p className="signed" data-testid="signed-badge" tabIndex={-1} ref={badge}>
           Signed by <strong>{c.signedBy}</strong> on {c.signedAt ? new Date(c.signedAt).toLocaleString() : ''} — locked
         </p>
         {!unlocking ? (

@@ -6,6 +6,8 @@ import { selectCell } from '../../store/selection.ts';
 
 function typingInto(target: EventTarget | null): boolean {
   const el = target as HTMLElement | null;
+  // A file picker takes no typing: the review keys (G, digits) still work from it (focus rests there after adding cells).
+  if (el instanceof HTMLInputElement && el.type === 'file') return false;
   return Boolean(el && (el.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName)));
 }
 
