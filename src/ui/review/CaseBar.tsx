@@ -3,6 +3,7 @@ import { isLocked, targetText } from '../../core/case.ts';
 import { exportCsvText, resultsJson } from '../../store/actions.ts';
 import { useApp } from '../../store/index.ts';
 import { download, resultsFileName } from '../download.ts';
+import { focusWasDropped } from '../focus.ts';
 import { AddCellButtons } from '../drop/DropZone.tsx';
 import { CaseDetailsFields, CaseField } from './CaseFields.tsx';
 import { CaseFiles } from './CaseFiles.tsx';
@@ -39,17 +40,15 @@ export function CaseBar({ wbcTotal }: { wbcTotal: number }) {
   const caseError = useApp((s) => s.caseError);
   const count = useApp((s) => s.order.length);
   const ref = useRef<HTMLElement>(null);
-  const anyCells = count > 0;
-  useBarHeight(ref, anyCells);
+  const hasCells = count > 0;
+  useBarHeight(ref, hasCells);
   // The first cells fold the steps (whose control had focus) into this bar: keep a keyboard user's place
   // on the bar's own "add cells" picker instead of dropping focus to the page.
   useEffect(() => {
-    if (!anyCells || (document.activeElement !== document.body && document.activeElement !== null)) return;
-    ref.current?.querySelector<HTMLInputElement>('.casebar__row input[type="file"]')?.focus();
-  }, [anyCells]);
+    if (hasCells && focusWasDropped()) ref.current?.querySelector<HTMLInputElement>('.casebar__row input[type="file"]')?.focus();
+  }, [hasCells]);
   if (!c) return <section className="casebar" aria-label="Case" ref={ref} />;
   const locked = isLocked(c);
-  const hasCells = count > 0;
   return (
     <section className={`casebar${locked ? ' casebar--locked' : ''}${hasCells ? ' casebar--slim' : ''}`} aria-label="Case" ref={ref}>
       <div className="casebar__row">

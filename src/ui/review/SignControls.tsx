@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { isLocked, targetText, type CaseRecord } from '../../core/case.ts';
 import { signCase, signCheck, unlockCase } from '../../store/caseActions.ts';
 import { useApp } from '../../store/index.ts';
+import { focusWasDropped } from '../focus.ts';
 
 /** The sign checklist shows only once signing was tried for this case (no error lines before the user did anything). */
 export function SignGate({ c }: { c: CaseRecord }) {
@@ -35,7 +36,7 @@ export function SignControls({ c, wbcTotal }: { c: CaseRecord; wbcTotal: number 
   useEffect(() => setSigner(c.operator), [c.operator]);
   // Signing replaces the Sign button (which had focus) by the badge: keep a keyboard user's place there.
   useEffect(() => {
-    if (locked && (document.activeElement === document.body || document.activeElement === null)) badge.current?.focus();
+    if (locked && focusWasDropped()) badge.current?.focus();
   }, [locked]);
 
   if (locked) {
