@@ -135,13 +135,22 @@ test("Delete this case's cells asks first and then empties the gallery and stora
   await expect(page.getByText('No cells yet')).toBeVisible();
 });
 
-test('cells dropped on the page are added like picked ones; a hidden file is counted, not added', async ({ page }) => {
+test('cells dropped on the page are added like picked ones; a hidden file is counted, not added; a sample ID still being typed is kept', async ({ page }) => {
   const app = new AppPage(page);
   await app.open();
+  // The sample ID is typed and the files dropped straight away: the field never loses focus (a drop
+  // from the desktop does not blur it), and the steps it is in fold away when the cells arrive.
+  await page.getByLabel('Operator').fill('D. Rop');
+  await page.getByLabel('Sample ID').fill('S-DROP-0001');
+  await expect(page.getByLabel('Sample ID')).toBeFocused();
   const files = pbcFixtures().slice(0, 3).map((f) => ({ name: path.basename(f), mimeType: 'image/jpeg', buffer: fs.readFileSync(f) }));
   await dropFiles(page.locator('main'), [...files, { name: '.DS_Store', mimeType: 'application/octet-stream', buffer: Buffer.from('x') }]);
   await app.waitForIdle();
   expect(Object.keys(await app.classByCellName()).sort()).toEqual(files.map((f) => f.name).sort());
   await expect(page.getByTestId('add-report')).toContainText('Added 3 cells.');
   await expect(page.getByTestId('add-report')).toContainText('.DS_Store');
+  await expect(page.getByLabel('Sample ID')).toHaveValue('S-DROP-0001');
+  await page.reload();
+  await app.waitForModel();
+  await expect(page.getByLabel('Sample ID')).toHaveValue('S-DROP-0001');
 });

@@ -57,11 +57,11 @@ test('200 cells at 1280×720: layout, keys and focus, large view, duplicates, re
   const app = new AppPage(page);
   await app.open();
 
-  // ---- first visit: three steps, nothing red, nothing to print or export yet
+  // ---- first visit: three steps, nothing red, nothing to print, export or sign yet
   await expect(page.getByRole('heading', { name: /three steps/ })).toBeVisible();
   await expect(page.getByTestId('sign-gate')).toHaveCount(0);
   await expect(page.locator('.notice--error, .error')).toHaveCount(0);
-  for (const name of ['Print report', 'Export CSV', 'Export JSON']) await expect(page.getByRole('button', { name })).toBeDisabled();
+  for (const name of ['Print report', 'Export CSV', 'Export JSON', 'Sign case']) await expect(page.getByRole('button', { name })).toBeDisabled();
   const keysBefore = await page.locator('.legend__class kbd').allTextContents();
   await expectNoSeriousA11yViolations(page);
   await shot(page, '10-first-visit');
@@ -92,6 +92,10 @@ test('200 cells at 1280×720: layout, keys and focus, large view, duplicates, re
   expect(await page.evaluate(() => window.scrollY)).toBeGreaterThan(500);
   await expect(page.getByRole('region', { name: 'Classes' })).toBeInViewport();
   await expect(page.getByTestId('differential')).toBeInViewport();
+  // All of it at 720 px, not one row with the rest scrolled inside the panel: the white-cell total and
+  // the last row of the other cells are wholly in view too.
+  await expect(page.getByTestId('diff-wbc')).toBeInViewport({ ratio: 1 });
+  await expect(page.locator('.sidepanel .differential tr').last()).toBeInViewport({ ratio: 1 });
   await expect(page.getByTestId('bar-target')).toBeInViewport();
   // The last group's heading sticks while its cells scroll.
   const lastGroup = page.locator('[data-testid^="group-"]').last();
@@ -148,6 +152,42 @@ test('200 cells at 1280×720: layout, keys and focus, large view, duplicates, re
   await shot(page, '14-large-view');
   await page.keyboard.press('Escape');
   await expect(detail).toHaveCount(0);
+
+  // ---- deep in the slide: a correction in the large view can be re-checked with ←, and Esc brings
+  // focus back to the grid on a cell that is on screen (the grid widens again when the view closes)
+  const deepId = (await app.thumbnails().evaluateAll((els) => els.map((e) => e.getAttribute('data-cell-id')!)))[150]!;
+  const deep = page.locator(`.thumb[data-cell-id="${deepId}"]`);
+  const deepClass = (await deep.getAttribute('data-class'))!;
+  const moveTo = deepClass === 'lymphocyte' ? 'monocyte' : 'lymphocyte';
+  await deep.focus();
+  await page.keyboard.press('Enter');
+  await expect(detail).toBeFocused();
+  const deepName = (await deep.getAttribute('data-cell-name'))!;
+  await expect(detail.locator('h2')).toHaveText(deepName);
+  await page.keyboard.press(await legendKey(page, moveTo));
+  await expect(deep).toHaveAttribute('data-class', moveTo);
+  await expect(detail.locator('h2')).not.toHaveText(deepName);
+  // The toast it raised keeps off the large view's key hints.
+  const toastBox = (await page.getByTestId('toast').boundingBox())!;
+  const hintsBox = (await detail.getByText(/^Class keys reclassify this cell/).boundingBox())!;
+  const apart = (a: typeof toastBox, b: typeof toastBox): boolean =>
+    a.x + a.width <= b.x || b.x + b.width <= a.x || a.y + a.height <= b.y || b.y + b.height <= a.y;
+  expect(apart(toastBox, hintsBox), 'toast and key hints overlap').toBe(true);
+  const nextName = (await detail.locator('h2').textContent())!;
+  await page.keyboard.press('ArrowLeft'); // back to the cell just corrected, now in another group
+  await expect(detail.locator('h2')).toHaveText(deepName);
+  await expect(detail.getByTestId('review-sentence')).toContainText(/reviewer set/);
+  await page.keyboard.press('ArrowRight'); // and on again to where the review was
+  await expect(detail.locator('h2')).toHaveText(nextName);
+  await page.keyboard.press('Escape');
+  await expect(detail).toHaveCount(0);
+  const back = page.locator(`.thumb[data-cell-name="${nextName}"]`);
+  await expect(back).toBeFocused();
+  await expect(back).toBeInViewport({ ratio: 1 });
+  await page.waitForTimeout(500); // the grid's re-layout after closing must not carry it away either
+  await expect(back).toBeInViewport({ ratio: 1 });
+  await page.keyboard.press('Control+z');
+  await expect(deep).toHaveAttribute('data-class', deepClass);
 
   // ---- duplicates: re-adding 5 files adds nothing and says so; hidden files are counted in one line
   const before = await app.thumbnails().count();

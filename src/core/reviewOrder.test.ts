@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UNIDENTIFIED } from './head.ts';
-import { classCounts, groupCells, nextAfter, reviewClassList, reviewSequence, stepFrom, type ReviewItem } from './reviewOrder.ts';
+import { classCounts, groupCells, nextAfter, reviewClassList, reviewSequence, stepFrom, stepWithTrail, type ReviewItem } from './reviewOrder.ts';
 
 const item = (id: string, className: string | null, confidence: number | null = 0.9, extra: Partial<ReviewItem> = {}): ReviewItem => ({
   id, className, confidence, status: 'classified', reviewed: false, ...extra,
@@ -71,6 +71,31 @@ describe('stepFrom and reviewSequence', () => {
     expect(stepFrom(groups, '3', 1)).toBe('3');
     expect(stepFrom(groups, '1', -1)).toBe('1');
     expect(stepFrom(groups, 'gone', 1)).toBe('1');
+  });
+});
+
+describe('stepWithTrail', () => {
+  // l2 was just moved from the lymphocytes to the monocytes by a class key; the selection went on to l3.
+  const after = [
+    { cls: 'lymphocyte', ids: ['l1', 'l3'] },
+    { cls: 'monocyte', ids: ['m1', 'l2'] },
+  ];
+  const trail = { from: 'l2', to: 'l3' };
+  const all = (): boolean => true;
+  it('← right after a class key goes back to the cell it classified, in its new group; → returns', () => {
+    expect(stepFrom(after, 'l3', -1)).toBe('l1'); // what a plain step would do: the old group's previous cell
+    const back = stepWithTrail(after, 'l3', -1, trail, all);
+    expect(back).toEqual({ next: 'l2', trail });
+    expect(stepWithTrail(after, 'l2', 1, back.trail, all)).toEqual({ next: 'l3', trail });
+  });
+  it('any other step is a plain one and spends the trail', () => {
+    expect(stepWithTrail(after, 'l3', 1, trail, all)).toEqual({ next: 'm1', trail: null });
+    expect(stepWithTrail(after, 'm1', -1, trail, all)).toEqual({ next: 'l3', trail: null });
+    expect(stepWithTrail(after, 'l3', -1, null, all)).toEqual({ next: 'l1', trail: null });
+  });
+  it('steps over a cell removed meanwhile, and starts at the first cell without a selection', () => {
+    expect(stepWithTrail(after, 'l3', -1, trail, (id) => id !== 'l2')).toEqual({ next: 'l1', trail: null });
+    expect(stepWithTrail(after, null, 1, trail, all)).toEqual({ next: 'l1', trail: null });
   });
 });
 

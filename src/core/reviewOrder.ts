@@ -104,6 +104,32 @@ export function stepFrom(groups: readonly CellGroup[], id: string, delta: number
   return seq[Math.max(0, Math.min(seq.length - 1, i + delta))] ?? null;
 }
 
+/** The step a class key made: from the cell it classified to the cell the selection moved on to. */
+export interface ReviewTrail {
+  from: string;
+  to: string;
+}
+
+/**
+ * Previous/next from `id` in the large view. Right after a class key (`trail`), ← from its `to` goes
+ * back to its `from` and → from `from` forward to `to` again, wherever the new class put `from`, so a
+ * correction can be re-checked; otherwise a plain step in review order, and the trail is spent.
+ * `exists` tells whether a cell is still in the case (a removed one is stepped over).
+ */
+export function stepWithTrail(
+  groups: readonly CellGroup[],
+  id: string | null,
+  delta: number,
+  trail: ReviewTrail | null,
+  exists: (id: string) => boolean,
+): { next: string | null; trail: ReviewTrail | null } {
+  if (trail && id !== null) {
+    if (delta < 0 && id === trail.to && exists(trail.from)) return { next: trail.from, trail };
+    if (delta > 0 && id === trail.from && exists(trail.to)) return { next: trail.to, trail };
+  }
+  return { next: id ? stepFrom(groups, id, delta) : (groups[0]?.ids[0] ?? null), trail: null };
+}
+
 /** The group a cell is in, or null. */
 export function groupOf(groups: readonly CellGroup[], id: string): string | null {
   return groups.find((g) => g.ids.includes(id))?.cls ?? null;

@@ -8,7 +8,7 @@ import { isLocked } from '../core/case.ts';
 import { cellClasses, viewCell, type Cell } from '../core/cell.ts';
 import { NOT_CLASSED, type UserClass } from '../core/cellTypes.ts';
 import { labLabel } from '../core/labLabels.ts';
-import { groupCells, nextAfter, reviewClassList, stepFrom, type CellGroup, type ReviewItem } from '../core/reviewOrder.ts';
+import { groupCells, nextAfter, reviewClassList, stepWithTrail, type CellGroup, type ReviewItem } from '../core/reviewOrder.ts';
 import * as db from '../storage/db.ts';
 import { effectiveThreshold, removeCells } from './actions.ts';
 import { currentClassName, reclassify, undoReclassify } from './caseActions.ts';
@@ -114,7 +114,10 @@ export async function assignClass(ids: readonly string[], cls: string | null, op
   const stay = !opts.advance || get().reviewPrefs.afterKey === 'stay';
   const target = stay ? ids[ids.length - 1]! : nextAfter(before, ids);
   if (!target) return changed;
-  if (!stay) selectCell(target);
+  if (!stay) {
+    selectCell(target);
+    if (target !== ids[ids.length - 1]) set({ reviewTrail: { from: ids[ids.length - 1]!, to: target } });
+  }
   followTo(target, opts.focus);
   return changed;
 }
@@ -150,11 +153,14 @@ export function closeDetail(refocus: boolean): void {
   if (refocus && id) followTo(id, true);
 }
 
-/** Previous/next cell in review order (the large view's buttons and ←/→). */
+/**
+ * Previous/next cell in review order (the large view's buttons and ←/→). Right after a class key,
+ * ← goes back to the cell it classified (to re-check the correction), wherever the class put it.
+ */
 export function stepSelection(delta: number, focusGallery: boolean): void {
-  const id = get().selectedId;
-  const groups = currentGroups();
-  const next = id ? stepFrom(groups, id, delta) : (groups[0]?.ids[0] ?? null);
+  const { selectedId, reviewTrail, cells } = get();
+  const { next, trail } = stepWithTrail(currentGroups(), selectedId, delta, reviewTrail, (id) => Boolean(cells[id]));
+  if (trail !== reviewTrail) set({ reviewTrail: trail });
   if (!next) return;
   selectCell(next);
   followTo(next, focusGallery);

@@ -1,4 +1,5 @@
 import type { StateCreator } from 'zustand';
+import type { ReviewTrail } from '../core/reviewOrder.ts';
 import type { AppState } from './index.ts';
 
 /** How the reviewer likes to work; kept per browser (IndexedDB meta `reviewPrefs`). */
@@ -45,6 +46,8 @@ export interface ReviewSlice {
   detailFocus: number;
   /** ask the gallery to move keyboard focus to this cell after the next render */
   focusRequest: { id: string; n: number } | null;
+  /** the step the last class key made, so ← in the large view goes back to the cell it classified (stepWithTrail) */
+  reviewTrail: ReviewTrail | null;
   addReport: AddReport | null;
   toast: Toast | null;
   /** the case id for which signing was tried: from then on the sign checklist is shown */
@@ -59,6 +62,7 @@ export const createReviewSlice: StateCreator<AppState, [], [], ReviewSlice> = ()
   detailFocus: 0,
   pageClass: null,
   focusRequest: null,
+  reviewTrail: null,
   addReport: null,
   toast: null,
   signTriedFor: null,

@@ -42,6 +42,15 @@ function groupHeight(n: number, thumbPx: number, width: number): number {
   return Math.floor(HEADING_PX + rows * thumbPx + (rows - 1) * GAP_PX + GRID_MARGIN_PX);
 }
 
+/** Scrolls a cell into view if it is not (the sticky bar and headings count as off screen: scroll-margin). */
+function revealCell(el: HTMLElement): void {
+  const r = el.getBoundingClientRect();
+  const css = getComputedStyle(el);
+  const top = parseFloat(css.scrollMarginTop) || 0;
+  const bottom = parseFloat(css.scrollMarginBottom) || 0;
+  if (r.top < top || r.bottom > window.innerHeight - bottom) el.scrollIntoView({ block: 'nearest' });
+}
+
 const toReviewItem = ({ cell, view }: CellWithView): ReviewItem => ({
   id: cell.id,
   className: view.className,
@@ -88,11 +97,26 @@ export function Gallery({ items }: { items: CellWithView[] }) {
   const dragIds = useCallback((id: string) => (selectedRef.current.has(id) ? [...selectedRef.current] : [id]), []);
 
   // Keyboard focus follows the review (next cell after a class key, back from the large view).
+  const revealing = useRef<HTMLElement | null>(null);
   useEffect(() => {
     if (!focusRequest) return;
     const el = gridRef.current?.querySelector<HTMLButtonElement>(`.thumb[data-cell-id="${CSS.escape(focusRequest.id)}"]`);
-    el?.focus();
+    if (!el) return;
+    el.focus();
+    revealCell(el);
+    // Closing the large view widens the grid, and the groups' heights (min-height from `width`, which a
+    // ResizeObserver reports a render later) shrink after this focus() scrolled: the cell moves off
+    // screen. The layout effect below brings it back when that width arrives: once, and only shortly
+    // after the request (a later resize of the window is the user's, and so is where they scroll then).
+    revealing.current = el;
+    const t = setTimeout(() => (revealing.current = null), 1000);
+    return () => clearTimeout(t);
   }, [focusRequest]);
+  useLayoutEffect(() => {
+    const el = revealing.current;
+    revealing.current = null;
+    if (el && document.activeElement === el) revealCell(el);
+  }, [width]);
 
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>): void => {
     const onThumb = (e.target as HTMLElement).classList.contains('thumb');

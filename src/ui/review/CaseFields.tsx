@@ -1,6 +1,7 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { isLocked, type CaseRecord } from '../../core/case.ts';
 import { updateCaseField } from '../../store/caseActions.ts';
+import { useApp } from '../../store/index.ts';
 
 type TextField = 'sampleId' | 'date' | 'operator' | 'notes' | 'rbcMorphology' | 'plateletMorphology';
 
@@ -17,6 +18,23 @@ export function CaseField({ label, field, value, locked, type = 'text', multilin
   const [draft, setDraft] = useState(value);
   useEffect(() => setDraft(value), [value]);
   const commit = (): void => void updateCaseField(field, draft.trim());
+  // What was typed but not yet committed by a blur or Enter: files dropped or pasted while the field has
+  // focus fold the first-visit steps away, and removing a focused field fires no blur, so it is committed
+  // when the field goes (and when the page is hidden, e.g. on reload). Only for the case it was typed in.
+  const caseId = useApp((s) => s.activeCase?.id);
+  const pending = useRef({ draft, value, caseId });
+  pending.current = { draft, value, caseId };
+  useEffect(() => {
+    const flush = (): void => {
+      const { draft: typed, value: stored, caseId } = pending.current;
+      if (typed.trim() !== stored && useApp.getState().activeCase?.id === caseId) void updateCaseField(field, typed.trim());
+    };
+    window.addEventListener('pagehide', flush);
+    return () => {
+      window.removeEventListener('pagehide', flush);
+      flush();
+    };
+  }, [field]);
   const common = { value: draft, disabled: locked, onBlur: commit, 'aria-label': label, placeholder };
   return (
     <label className={`case-field case-field--${field}`}>

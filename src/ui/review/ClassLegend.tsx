@@ -64,8 +64,9 @@ export function ClassLegend({ items }: { items: CellWithView[] }) {
         </ol>
       )}
       <p className="muted small legend__help">
-        Select cells (click, Shift/Ctrl-click, arrow keys), then press a number or drag them onto a class. <kbd>Enter</kbd> large view ·{' '}
-        <kbd>G</kbd> back to the cells.
+        <span className="legend__help-long">Select cells (click, Shift/Ctrl-click, arrow keys), then press a number or drag them onto a class. </span>
+        <span className="legend__help-short">Number: class · drag onto a class · </span>
+        <kbd>Enter</kbd> large view · <kbd>G</kbd> back to the cells.
       </p>
       <div className="legend__actions">
         <button type="button" className="button--secondary" disabled={locked || !canUndo} onClick={() => void undoReclassify()} aria-keyshortcuts="Control+Z">

@@ -79,7 +79,8 @@ export function SignControls({ c, wbcTotal }: { c: CaseRecord; wbcTotal: number 
   };
   return (
     <div className="sign">
-      <button type="button" onClick={trySign} aria-describedby="sign-gate">
+      {/* Like Print and Export: nothing to sign before the case has cells. */}
+      <button type="button" onClick={trySign} aria-describedby="sign-gate" disabled={cellCount === 0} title={cellCount === 0 ? 'Add cells first' : undefined}>
         Sign case
       </button>
       <dialog ref={dialog} className="sign-dialog" aria-labelledby="sign-title">
