@@ -141,6 +141,10 @@ def main() -> None:
         ck0 = torch.load(a.init, weights_only=False)  # our own training checkpoint
         assert list(ck0["classes"]) == classes and tuple(ck0["widths"]) == widths, "--init: another architecture"
         assert ck0["resize"] == a.resize and int(ck0["size"]) == a.size, "--init: another input policy"
+        # Checkpoints from before --input-norm have no key: they were trained on plain inputs. Their BN
+        # statistics are for that input, so a switch needs --init-onnx (which re-estimates them).
+        assert ck0.get("input_norm", "none") == a.input_norm, (
+            f"--init: the checkpoint was trained with --input-norm {ck0.get('input_norm', 'none')}, not {a.input_norm}")
         model.load_state_dict(ck0["ema"])
         pred = predict(model, x_va, mean, std)
         rec = {"epoch": -1, "init": a.init, "val_acc": float((pred == y_va).mean()),
