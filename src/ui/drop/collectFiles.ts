@@ -48,11 +48,6 @@ async function walk(entry: FileSystemEntry, out: CollectedFiles): Promise<void> 
   }
 }
 
-/** The dropped files only (hidden/system ones left out). Call synchronously inside the drop handler. */
-export function collectDropped(dt: DataTransfer): Promise<DroppedFile[]> {
-  return collectDroppedWithSkipped(dt).then((c) => c.files);
-}
-
 /**
  * The dropped files and the hidden/system entries left out. Must be called synchronously inside the
  * drop handler: DataTransfer items expire after it returns.

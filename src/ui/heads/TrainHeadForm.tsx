@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import { suggestClassNames } from '../../core/training/index.ts';
 import { cancelHeadTraining, previewFolder, trainLabHead } from '../../store/headTraining.ts';
 import { useApp } from '../../store/index.ts';
-import { collectDropped } from '../drop/collectFiles.ts';
+import { collectDroppedWithSkipped } from '../drop/collectFiles.ts';
 import { FilePickerButton } from '../FilePickerButton.tsx';
 import { useDropTarget } from '../drop/useDropTarget.ts';
 
@@ -27,7 +27,15 @@ export function TrainHeadForm() {
   const [names, setNames] = useState<Record<string, string>>({});
   const [folds, setFolds] = useState(5);
   const [name, setName] = useState('');
-  const drop = useDropTarget((dt) => void collectDropped(dt).then((files) => setFolderFiles(files.map((f) => ({ path: f.path, file: f.file })))));
+  // Entries the browser could not read (removed or locked meanwhile) are named; the rest is listed.
+  const [unreadable, setUnreadable] = useState<{ name: string; message: string }[]>([]);
+  const drop = useDropTarget(
+    (dt) =>
+      void collectDroppedWithSkipped(dt).then((c) => {
+        setUnreadable(c.unreadable);
+        setFolderFiles(c.files.map((f) => ({ path: f.path, file: f.file })));
+      }),
+  );
   const listing = useMemo(() => (folder.length ? previewFolder(folder) : null), [folder]);
   const suggestions = useMemo(() => (listing && model ? suggestClassNames(listing.classes.map((c) => c.name), model.classes) : []), [listing, model]);
   const signed = cases.filter((c) => c.status === 'signed');
@@ -60,8 +68,15 @@ export function TrainHeadForm() {
         className={`heads__drop${drop.over ? ' dropzone--over' : ''}`}
         {...drop.handlers}
       >
-        <FilePickerButton label="Labelled folder for training" folder secondary onFiles={(l) => setFolderFiles(fromDirectoryInput(l))} />
+        <FilePickerButton label="Labelled folder for training" folder secondary onFiles={(l) => (setUnreadable([]), setFolderFiles(fromDirectoryInput(l)))} />
         <span className="muted small"> or drop it here: one sub-folder per class (e.g. neutrophil/, blast/, smudge/). JPEG, PNG, BMP, GIF, WebP, AVIF.</span>
+        {unreadable.length > 0 && (
+          <p className="notice notice--warn small" role="status" data-testid="training-unreadable">
+            {unreadable.length === 1 ? '1 dropped entry' : `${unreadable.length} dropped entries`} could not be read and {unreadable.length === 1 ? 'is' : 'are'} not
+            in the training set: {unreadable.slice(0, 3).map((u) => `${u.name} (${u.message})`).join('; ')}
+            {unreadable.length > 3 ? ` and ${unreadable.length - 3} more` : ''}.
+          </p>
+        )}
         {listing && (
           <div className="heads__listing" data-testid="training-folder">
             <p>
@@ -69,7 +84,7 @@ export function TrainHeadForm() {
               {listing.classes.length === 1 ? '' : 'es'}
               {listing.root ? ` from "${listing.root}"` : ''}
               {listing.skipped.length + listing.hidden > 0 ? ` · ${listing.skipped.length + listing.hidden} file(s) skipped` : ''}{' '}
-              <button type="button" onClick={() => setFolderFiles([])}>
+              <button type="button" onClick={() => (setUnreadable([]), setFolderFiles([]))}>
                 Remove folder
               </button>
             </p>
