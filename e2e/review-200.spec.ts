@@ -83,6 +83,9 @@ test('200 cells at 1280×720: layout, keys and focus, large view, duplicates, re
   await expect(first).toBeInViewport({ ratio: 1 });
   expect((await first.boundingBox())!.y).toBeLessThan(400);
   await expect(page.getByRole('region', { name: 'Classes' })).toBeInViewport();
+  // The whole differential too, from the start (notices such as "Last run…" sit in the gallery's column).
+  await expect(page.getByTestId('diff-wbc')).toBeInViewport({ ratio: 1 });
+  await expect(page.locator('.sidepanel .differential tr').last()).toBeInViewport({ ratio: 1 });
   await shot(page, '11-review-1280x720');
 
   // ---- the legend (and the differential) are still in view with the last cell
@@ -124,9 +127,28 @@ test('200 cells at 1280×720: layout, keys and focus, large view, duplicates, re
   await expect(page.getByTestId('toast')).toContainText(/^2 cells → /);
   await expect(page.locator(`.thumb[data-cell-id="${ids[3]}"]`)).toBeFocused();
   await shot(page, '13-after-class-key');
-  // Undo from the toast puts both back.
+  // Undo from the toast puts both back, and selection and focus with them (the next key corrects them).
   await page.getByTestId('toast').getByRole('button', { name: 'Undo' }).click();
   await expect(page.locator(`.thumb[data-cell-id="${ids[1]}"]`)).toHaveAttribute('data-class', cls);
+  await expect(page.locator(`.thumb[data-cell-id="${ids[1]}"]`)).toBeFocused();
+  await expect(page.locator('.thumb[aria-pressed="true"]')).toHaveCount(2);
+  // Ctrl+Z after a class key: focus goes back to the cell undone, not the one the review moved on to.
+  await page.keyboard.press(await legendKey(page, target));
+  await expect(page.locator(`.thumb[data-cell-id="${ids[3]}"]`)).toBeFocused();
+  await page.keyboard.press('Control+z');
+  await expect(page.locator(`.thumb[data-cell-id="${ids[1]}"]`)).toBeFocused();
+  await expect(page.locator(`.thumb[data-cell-id="${ids[1]}"]`)).toHaveAttribute('data-class', cls);
+  // U: to the first cell still to review, counted in the bar.
+  const pendingNow = await page.locator('.thumb:not(.thumb--reviewed)').count();
+  await expect(page.getByTestId('to-review')).toHaveText(`${pendingNow} to review U`);
+  await page.keyboard.press('u');
+  await expect(page.locator('.thumb:focus')).not.toHaveClass(/thumb--reviewed/);
+  // A cell focus moves to after a class key is clear of the toast.
+  await page.keyboard.press(await legendKey(page, target));
+  const focusedBox = (await page.locator('.thumb:focus').boundingBox())!;
+  const toastTop = (await page.getByTestId('toast').boundingBox())!.y;
+  expect(focusedBox.y + focusedBox.height).toBeLessThanOrEqual(toastTop);
+  await page.keyboard.press('Control+z');
 
   // ---- Enter opens the large view beside the grid; class keys and ←/→ work inside it
   await page.locator(`.thumb[data-cell-id="${ids[3]}"]`).focus();

@@ -106,6 +106,11 @@ test('reclassify, gate, sign, print, reload, export → delete → import', asyn
   await signButton.click();
   const confirm = page.getByRole('dialog', { name: /^Sign case S-2026-0042/ });
   await expect(confirm.getByLabel('Signed by')).toHaveValue('Dr. Ana Lab');
+  // Cells no one gave a class are said before signing (their model class is what gets counted).
+  const unreviewed = await page.locator('.thumb:not(.thumb--reviewed)').count();
+  expect(unreviewed).toBeGreaterThan(0);
+  await expect(confirm.getByTestId('sign-unreviewed')).toContainText(`${unreviewed} cell${unreviewed === 1 ? ' has' : 's have'} not been reviewed`);
+  await expect(page.getByTestId('to-review')).toHaveText(`${unreviewed} to review U`);
   await confirm.getByRole('button', { name: 'Sign and lock' }).click();
   await expect(page.getByTestId('signed-badge')).toContainText('Dr. Ana Lab');
   await shot(page, '05-signed');

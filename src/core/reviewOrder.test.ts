@@ -74,6 +74,21 @@ describe('stepFrom and reviewSequence', () => {
   });
 });
 
+describe('nextAfter at the end of the slide', () => {
+  const groups = [
+    { cls: 'neutrophil', ids: ['n1', 'n2'] },
+    { cls: 'platelet', ids: ['p1', 'p2'] },
+  ];
+  it('goes back to the first cell still to review, not to the cell before', () => {
+    expect(nextAfter(groups, ['p2'])).toBe('p1');
+    expect(nextAfter(groups, ['p2'], (id) => id === 'n2')).toBe('n2');
+    expect(nextAfter(groups, ['p2'], (id) => id === 'p2')).toBe('p1'); // the cell just done is not "to review"
+  });
+  it('inside the slide the next cell of the group still comes first', () => {
+    expect(nextAfter(groups, ['n1'], (id) => id === 'p2')).toBe('n2');
+  });
+});
+
 describe('stepWithTrail', () => {
   // l2 was just moved from the lymphocytes to the monocytes by a class key; the selection went on to l3.
   const after = [

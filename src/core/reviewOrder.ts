@@ -68,10 +68,11 @@ export function reviewSequence(groups: readonly CellGroup[]): string[] {
 /**
  * Where the selection goes after `done` (the cells just given a class) leave their place: the next
  * cell after the last of them in the same group; at the end of a group, the first cell of the next
- * group; at the very end, the cell before the first of them. `groups` is the layout *before* the
- * reclassification. Null when no other cell is left.
+ * group; at the very end, the first cell still to review (`pending`) from the start, else the cell
+ * before the first of them. `groups` is the layout *before* the reclassification. Null when no other
+ * cell is left.
  */
-export function nextAfter(groups: readonly CellGroup[], done: readonly string[]): string | null {
+export function nextAfter(groups: readonly CellGroup[], done: readonly string[], pending: (id: string) => boolean = () => false): string | null {
   const doneSet = new Set(done);
   let gi = -1;
   let pos = -1;
@@ -91,6 +92,9 @@ export function nextAfter(groups: readonly CellGroup[], done: readonly string[])
     if (id) return id;
   }
   const seq = reviewSequence(groups);
+  // The end of the slide with cells skipped on the way: back to them rather than to the one before.
+  const skipped = seq.find((id) => !doneSet.has(id) && pending(id));
+  if (skipped) return skipped;
   const first = seq.findIndex((id) => doneSet.has(id));
   for (let i = first - 1; i >= 0; i--) if (!doneSet.has(seq[i]!)) return seq[i]!;
   return null;
@@ -128,6 +132,11 @@ export function stepWithTrail(
     if (delta > 0 && id === trail.from && exists(trail.to)) return { next: trail.to, trail };
   }
   return { next: id ? stepFrom(groups, id, delta) : (groups[0]?.ids[0] ?? null), trail: null };
+}
+
+/** The first cell in review order that `pending` holds for (not yet reviewed), or null. */
+export function firstPending(groups: readonly CellGroup[], pending: (id: string) => boolean): string | null {
+  return reviewSequence(groups).find(pending) ?? null;
 }
 
 /** The group a cell is in, or null. */

@@ -19,7 +19,6 @@
  * and listed under it in `members`. Cells classed as the parent itself count in the parent row
  * but are not a member, so Σ members.count ≤ count.
  */
-import { roundPercentages } from './differential.ts';
 import { UNIDENTIFIED } from './head.ts';
 import { canonicalClass, classInfo, type CellCategory, type ClassInfo, type UserClass } from './cellTypes.ts';
 
@@ -35,7 +34,10 @@ export interface WbcRow {
   count: number;
   /** % of all white cells */
   percent: number;
-  /** rounded to 1 dp, rows add to exactly 100.0 (largest remainder) */
+  /**
+   * `percent` rounded to 1 dp on its own, so equal counts read the same and every row is the nearest
+   * 0.1 (2 of 7 is 28.6, not a 28.5 that makes the column add up); the rows may add to 99.9–100.1.
+   */
   percentRounded: number;
   /** ×10⁹/L when wbcCount given, else null */
   absolute: number | null;
@@ -164,7 +166,9 @@ export function wbcDifferential(
 
   const rowNames = [...rowAcc.keys()];
   const percents = rowNames.map((n) => pct(rowAcc.get(n)!.count));
-  const rounded = wbcTotal > 0 ? roundPercentages(percents, 1) : percents.map(() => 0);
+  // Not largest-remainder rounding to make the column add to 100.0: it gave one of five equal counts a
+  // different percentage (25 of 151: 16.5 beside 16.6), which a reader takes for a wrong number.
+  const rounded = percents.map((p) => Math.round(p * 10 + 1e-9) / 10);
   const rows: WbcRow[] = rowNames.map((className, k) => {
     const acc = rowAcc.get(className)!;
     const percent = percents[k]!;

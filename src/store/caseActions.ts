@@ -131,20 +131,24 @@ export async function reclassify(ids: readonly string[], to: string | null): Pro
   return r.changes.length;
 }
 
-export async function undoReclassify(): Promise<void> {
-  if (isLocked(get().activeCase)) return;
+/** Undoes the last reclassification; returns the ids of the cells it put back (none when nothing to undo). */
+export async function undoReclassify(): Promise<string[]> {
+  if (isLocked(get().activeCase)) return [];
   const { history, apply } = undo(get().history);
-  if (!apply) return;
+  if (!apply) return [];
   set({ history });
   await applyReclassification(apply, 'undo');
+  return apply.changes.map((c) => c.cellId);
 }
 
-export async function redoReclassify(): Promise<void> {
-  if (isLocked(get().activeCase)) return;
+/** Redoes the last undone reclassification; returns the ids of the cells it changed. */
+export async function redoReclassify(): Promise<string[]> {
+  if (isLocked(get().activeCase)) return [];
   const { history, apply } = redo(get().history);
-  if (!apply) return;
+  if (!apply) return [];
   set({ history });
   await applyReclassification(apply, 'redo');
+  return apply.changes.map((c) => c.cellId);
 }
 
 export function signCheck(signer: string): SignCheck {

@@ -8,10 +8,10 @@ import { isLocked } from '../core/case.ts';
 import { cellClasses, viewCell, type Cell } from '../core/cell.ts';
 import { NOT_CLASSED, type UserClass } from '../core/cellTypes.ts';
 import { labLabel } from '../core/labLabels.ts';
-import { groupCells, nextAfter, reviewClassList, stepWithTrail, type CellGroup, type ReviewItem } from '../core/reviewOrder.ts';
+import { firstPending, groupCells, nextAfter, reviewClassList, reviewSequence, stepWithTrail, type CellGroup, type ReviewItem } from '../core/reviewOrder.ts';
 import * as db from '../storage/db.ts';
 import { effectiveThreshold, removeCells } from './actions.ts';
-import { currentClassName, reclassify, undoReclassify } from './caseActions.ts';
+import { currentClassName, reclassify, redoReclassify, undoReclassify } from './caseActions.ts';
 import { useApp, type AppState } from './index.ts';
 import { DEFAULT_REVIEW_PREFS, THUMB_MAX_PX, THUMB_MIN_PX, type ReviewPrefs } from './reviewSlice.ts';
 import { selectCell } from './selection.ts';
@@ -91,7 +91,21 @@ export function dismissToast(): void {
 
 export async function undoFromToast(): Promise<void> {
   dismissToast();
-  await undoReclassify();
+  await undoInReview(false, true);
+}
+
+/**
+ * Undo (or redo) in the review: the cells it changed become the selection and, with `focus`, keyboard
+ * focus goes back to them — the next class key then corrects the cell just undone, not the one the
+ * review had moved on to.
+ */
+export async function undoInReview(redoIt: boolean, focus: boolean): Promise<void> {
+  const changed = new Set((await (redoIt ? redoReclassify() : undoReclassify())).filter((id) => get().cells[id]));
+  // In review order, the first of them is where the review resumes.
+  const ids = reviewSequence(currentGroups()).filter((id) => changed.has(id));
+  if (ids.length === 0) return;
+  set({ selection: ids, selectedId: ids[0]!, reviewTrail: null });
+  followTo(ids[0]!, focus);
 }
 
 const cellsWord = (n: number): string => (n === 1 ? '1 cell' : `${n} cells`);
@@ -112,7 +126,7 @@ export async function assignClass(ids: readonly string[], cls: string | null, op
   const changed = await reclassify(ids, cls);
   if (changed > 0) showToast(`${cellsWord(changed)} → ${cls === null ? "the model's class" : labLabel(cls)}`, true);
   const stay = !opts.advance || get().reviewPrefs.afterKey === 'stay';
-  const target = stay ? ids[ids.length - 1]! : nextAfter(before, ids);
+  const target = stay ? ids[ids.length - 1]! : nextAfter(before, ids, notReviewed);
   if (!target) return changed;
   if (!stay) {
     selectCell(target);
@@ -120,6 +134,34 @@ export async function assignClass(ids: readonly string[], cls: string | null, op
   }
   followTo(target, opts.focus);
   return changed;
+}
+
+/** A cell no reviewer has given a class yet (its model class is what counts until one does). */
+function notReviewed(id: string): boolean {
+  const cell = get().cells[id];
+  return Boolean(cell && cell.userClass === null && cell.status === 'classified');
+}
+
+/** How many cells of the case are still to review. */
+export function toReviewCount(s: Pick<AppState, 'order' | 'cells'>): number {
+  let n = 0;
+  for (const id of s.order) {
+    const c = s.cells[id];
+    if (c && c.userClass === null && c.status === 'classified') n++;
+  }
+  return n;
+}
+
+/** Selects (and with `focus` focuses) the first cell still to review, in review order (the U key). False when none is left. */
+export function goToNextToReview(focus: boolean): boolean {
+  const id = firstPending(currentGroups(), notReviewed);
+  if (!id) {
+    showToast('Every cell has been reviewed.');
+    return false;
+  }
+  selectCell(id);
+  followTo(id, focus);
+  return true;
 }
 
 /** Shows `id` (its class page when one class at a time is on) and, with `focus`, puts keyboard focus on it. */

@@ -66,14 +66,16 @@ export function App() {
         </header>
         <main>
           <CaseBar wbcTotal={diff.wbcTotal} />
-          <ModelNotices />
-          <RetrainOffer />
-          <ProgressBar />
-          <AppNotices />
-          <AddReport />
-          <CaseShiftBanner />
           <div className={`workspace${detailOpen ? ' workspace--detail' : ''}${hasCells ? '' : ' workspace--empty'}`}>
             <div className="workspace__main">
+              {/* In the gallery's column, not above the workspace: above, they pushed the sticky legend and
+                  differential down, and the differential's bottom off a 720 px window until one scrolled. */}
+              <ModelNotices />
+              <RetrainOffer />
+              <ProgressBar />
+              <AppNotices />
+              <AddReport />
+              <CaseShiftBanner />
               {hasCells ? (
                 <>
                   <GalleryToolbar />

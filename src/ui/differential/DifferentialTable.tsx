@@ -12,6 +12,8 @@ const fmt = (v: number | null, d = 1): string => (v === null ? '—' : v.toFixed
 export function DifferentialTable({ diff, compact = false }: { diff: WbcDifferential; compact?: boolean }) {
   const showAbs = diff.wbcCount !== null;
   const rows = conventionalOrder(diff.rows, (r) => r.className);
+  // In tenths, as shown (null before any white cell).
+  const shownSum = diff.wbcTotal > 0 ? rows.reduce((a, r) => a + Math.round(r.percentRounded * 10), 0) : null;
   // The printed copy (compact) carries no test ids, so tests address the on-screen table only.
   const tid = (id: string): string | undefined => (compact ? undefined : id);
   return (
@@ -61,6 +63,11 @@ export function DifferentialTable({ diff, compact = false }: { diff: WbcDifferen
           </tr>
         </tfoot>
       </table>
+      {shownSum !== null && shownSum !== 1000 && (
+        <p className="muted small differential__rounding">
+          Each % is rounded on its own, so the column adds to {(shownSum / 10).toFixed(1)}.
+        </p>
+      )}
       {diff.per100.length > 0 && (
         <table data-testid={tid("per100")}>
           <thead>

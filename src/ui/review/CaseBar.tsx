@@ -2,6 +2,7 @@ import { useEffect, useLayoutEffect, useRef } from 'react';
 import { isLocked, targetText } from '../../core/case.ts';
 import { exportCsvText, resultsJson } from '../../store/actions.ts';
 import { useApp } from '../../store/index.ts';
+import { goToNextToReview, toReviewCount } from '../../store/reviewActions.ts';
 import { download, resultsFileName } from '../download.ts';
 import { focusWasDropped } from '../focus.ts';
 import { AddCellButtons } from '../drop/DropZone.tsx';
@@ -27,6 +28,17 @@ function barTargetText(wbcTotal: number, target: number): string {
   const base = `${wbcTotal} / ${target} WBC`;
   if (wbcTotal === target) return `${base} — target reached`;
   return wbcTotal > target ? `${base} — ${wbcTotal - target} past target` : base;
+}
+
+/** How many cells no reviewer has given a class yet, and a jump to the first of them (also the U key). */
+function ToReview() {
+  const n = useApp(toReviewCount);
+  if (n === 0) return <span className="casebar__reviewed" data-testid="to-review">All cells reviewed</span>;
+  return (
+    <button type="button" className="button--secondary" data-testid="to-review" aria-keyshortcuts="U" title="Go to the first cell still to review (U)" onClick={() => goToNextToReview(true)}>
+      {n} to review <kbd>U</kbd>
+    </button>
+  );
 }
 
 /**
@@ -87,6 +99,7 @@ export function CaseBar({ wbcTotal }: { wbcTotal: number }) {
             <CaseFiles />
           </div>
         </details>
+        {hasCells && !locked && <ToReview />}
       </div>
       <SignGate c={c} />
       {caseError && (

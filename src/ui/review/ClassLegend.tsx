@@ -1,9 +1,9 @@
 import { useMemo, useState } from 'react';
 import { isLocked } from '../../core/case.ts';
 import { labLabel } from '../../core/labLabels.ts';
-import { addUserClass, redoReclassify, setThresholdOverride, undoReclassify } from '../../store/caseActions.ts';
+import { addUserClass, setThresholdOverride } from '../../store/caseActions.ts';
 import { useApp } from '../../store/index.ts';
-import { assignClass } from '../../store/reviewActions.ts';
+import { assignClass, undoInReview } from '../../store/reviewActions.ts';
 import type { CellWithView } from '../useCellViews.ts';
 import { CELL_DRAG_TYPE, keyFor, useReviewClasses } from './reviewClasses.ts';
 
@@ -69,10 +69,10 @@ export function ClassLegend({ items }: { items: CellWithView[] }) {
         <kbd>Enter</kbd> large view · <kbd>G</kbd> back to the cells.
       </p>
       <div className="legend__actions">
-        <button type="button" className="button--secondary" disabled={locked || !canUndo} onClick={() => void undoReclassify()} aria-keyshortcuts="Control+Z">
+        <button type="button" className="button--secondary" disabled={locked || !canUndo} onClick={() => void undoInReview(false, false)} aria-keyshortcuts="Control+Z">
           Undo
         </button>
-        <button type="button" className="button--secondary" disabled={locked || !canRedo} onClick={() => void redoReclassify()} aria-keyshortcuts="Control+Shift+Z">
+        <button type="button" className="button--secondary" disabled={locked || !canRedo} onClick={() => void undoInReview(true, false)} aria-keyshortcuts="Control+Shift+Z">
           Redo
         </button>
         <button type="button" className="button--secondary" disabled={locked || selection.length === 0} onClick={() => assign(null)}>

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { isLocked, targetText, type CaseRecord } from '../../core/case.ts';
 import { signCase, signCheck, unlockCase } from '../../store/caseActions.ts';
 import { useApp } from '../../store/index.ts';
+import { goToNextToReview, toReviewCount } from '../../store/reviewActions.ts';
 import { focusWasDropped } from '../focus.ts';
 
 /** The sign checklist shows only once signing was tried for this case (no error lines before the user did anything). */
@@ -31,6 +32,7 @@ export function SignControls({ c, wbcTotal }: { c: CaseRecord; wbcTotal: number 
   const [reason, setReason] = useState('');
   const [unlocking, setUnlocking] = useState(false);
   const cellCount = useApp((s) => s.order.length);
+  const toReview = useApp(toReviewCount);
   const badge = useRef<HTMLParagraphElement>(null);
   const locked = isLocked(c);
   useEffect(() => setSigner(c.operator), [c.operator]);
@@ -92,6 +94,15 @@ export function SignControls({ c, wbcTotal }: { c: CaseRecord; wbcTotal: number 
           }}
         >
           <h2 id="sign-title">Sign case {c.sampleId}?</h2>
+          {toReview > 0 && (
+            <p className="notice notice--warn" data-testid="sign-unreviewed">
+              {toReview === 1 ? '1 cell has' : `${toReview} cells have`} not been reviewed: the model's class is counted for{' '}
+              {toReview === 1 ? 'it' : 'them'}.{' '}
+              <button type="button" className="link" onClick={() => (dialog.current?.close(), goToNextToReview(true))}>
+                Review {toReview === 1 ? 'it' : 'them'} first
+              </button>
+            </p>
+          )}
           <p>
             {cellCount} cells · {targetText(wbcTotal, c.target)}. Signing locks the case: changing it afterwards needs <em>Unlock</em> with a
             reason, kept in the audit trail.

@@ -1,7 +1,6 @@
 import { useEffect } from 'react';
-import { redoReclassify, undoReclassify } from '../../store/caseActions.ts';
 import { useApp } from '../../store/index.ts';
-import { assignClass, closeDetail, followTo } from '../../store/reviewActions.ts';
+import { assignClass, closeDetail, followTo, goToNextToReview, undoInReview } from '../../store/reviewActions.ts';
 import { selectCell } from '../../store/selection.ts';
 
 function typingInto(target: EventTarget | null): boolean {
@@ -30,7 +29,8 @@ export function focusGallery(): void {
 /**
  * Page-wide review keys: 1–9/0 assign a legend class to the selection (then the next cell of the
  * group is selected and focused, unless the reviewer chose "stay"), Ctrl+Z / Ctrl+Shift+Z (or Ctrl+Y)
- * undo/redo, G goes to the gallery, Esc closes the large view or clears the selection.
+ * undo/redo (selection and focus go back to the cells undone), G goes to the gallery, U to the first
+ * cell still to review, Esc closes the large view or clears the selection.
  */
 export function useReviewKeys(classes: readonly string[]): void {
   useEffect(() => {
@@ -40,12 +40,12 @@ export function useReviewKeys(classes: readonly string[]): void {
       const mod = e.ctrlKey || e.metaKey;
       if (mod && e.key.toLowerCase() === 'z') {
         e.preventDefault();
-        void (e.shiftKey ? redoReclassify() : undoReclassify());
+        void undoInReview(e.shiftKey, !inDetail(document.activeElement));
         return;
       }
       if (mod && e.key.toLowerCase() === 'y') {
         e.preventDefault();
-        void redoReclassify();
+        void undoInReview(true, !inDetail(document.activeElement));
         return;
       }
       if (e.key === 'Escape') {
@@ -57,6 +57,11 @@ export function useReviewKeys(classes: readonly string[]): void {
       if (e.key === 'g' || e.key === 'G') {
         e.preventDefault();
         focusGallery();
+        return;
+      }
+      if (e.key === 'u' || e.key === 'U') {
+        e.preventDefault();
+        goToNextToReview(!inDetail(document.activeElement));
         return;
       }
       if (!/^[0-9]$/.test(e.key)) return;
