@@ -100,8 +100,8 @@ export async function undoFromToast(): Promise<void> {
  * review had moved on to.
  */
 export async function undoInReview(redoIt: boolean, focus: boolean): Promise<void> {
-  const changed = new Set((await (redoIt ? redoReclassify() : undoReclassify())).filter((id) => get().cells[id]));
-  // In review order, the first of them is where the review resumes.
+  const changed = new Set(await (redoIt ? redoReclassify() : undoReclassify()));
+  // In review order (which holds only cells still in the case), the first of them is where the review resumes.
   const ids = reviewSequence(currentGroups()).filter((id) => changed.has(id));
   if (ids.length === 0) return;
   set({ selection: ids, selectedId: ids[0]!, reviewTrail: null });
@@ -126,29 +126,26 @@ export async function assignClass(ids: readonly string[], cls: string | null, op
   const changed = await reclassify(ids, cls);
   if (changed > 0) showToast(`${cellsWord(changed)} → ${cls === null ? "the model's class" : labLabel(cls)}`, true);
   const stay = !opts.advance || get().reviewPrefs.afterKey === 'stay';
-  const target = stay ? ids[ids.length - 1]! : nextAfter(before, ids, notReviewed);
+  const last = ids[ids.length - 1]!;
+  const target = stay ? last : nextAfter(before, ids, notReviewed);
   if (!target) return changed;
   if (!stay) {
     selectCell(target);
-    if (target !== ids[ids.length - 1]) set({ reviewTrail: { from: ids[ids.length - 1]!, to: target } });
+    if (target !== last) set({ reviewTrail: { from: last, to: target } });
   }
   followTo(target, opts.focus);
   return changed;
 }
 
-/** A cell no reviewer has given a class yet (its model class is what counts until one does). */
-function notReviewed(id: string): boolean {
-  const cell = get().cells[id];
-  return Boolean(cell && cell.userClass === null && cell.status === 'classified');
-}
+/** A classified cell no reviewer has given a class yet (its model class is what counts until one does). */
+const awaitsReview = (cell: Cell | undefined): boolean => Boolean(cell && cell.userClass === null && cell.status === 'classified');
+
+const notReviewed = (id: string): boolean => awaitsReview(get().cells[id]);
 
 /** How many cells of the case are still to review. */
 export function toReviewCount(s: Pick<AppState, 'order' | 'cells'>): number {
   let n = 0;
-  for (const id of s.order) {
-    const c = s.cells[id];
-    if (c && c.userClass === null && c.status === 'classified') n++;
-  }
+  for (const id of s.order) if (awaitsReview(s.cells[id])) n++;
   return n;
 }
 
