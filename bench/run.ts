@@ -30,7 +30,7 @@ const USAGE = `npm run bench -- [options]
   --quick            smoke run: 2 runs, few cells, default model + DinoBloom-S int8 only
   --runs N           alternating browser/native runs per model (default 5; medians are reported)
   --models LIST      comma list of default,cross-lab,s-int8,s-fp32,b-int8,b-fp32 (default: all; 'none' with --levers)
-                     (cross-lab: the built-in pbc-compact-cnn-v2, cell-centred input, same cells as default)
+                     (cross-lab: the built-in pbc-compact-cnn-v3, cell-centred input, same cells as default)
   --cells N          cells per run for the default model (default 200)
   --big-cells N      cells per run for DinoBloom-S int8 (default 32; S fp32 and B get fewer, see README)
   --webgpu           also time the WebGPU EP (fp32 S/B) when Chromium exposes a hardware GPU adapter
@@ -121,9 +121,9 @@ async function main(): Promise<void> {
     }
     if (key === 'cross-lab') {
       // a built-in like the default, so loaded by its id; its cell-centred framing runs in the decode worker
-      const dir = join(REPO, 'public/models/pbc-compact-cnn-v2');
+      const dir = join(REPO, 'public/models/pbc-compact-cnn-v3');
       const m = stageVariant(dir, 'int8', site);
-      models.push({ key, label: 'cross-lab (pbc-compact-cnn-v2) int8', dir, precision: 'int8', query: () => '?builtin=pbc-compact-cnn-v2', onnxFile: m.file, onnxBytes: m.bytes });
+      models.push({ key, label: 'cross-lab (pbc-compact-cnn-v3) int8', dir, precision: 'int8', query: () => '?builtin=pbc-compact-cnn-v3', onnxFile: m.file, onnxBytes: m.bytes });
       continue;
     }
     const [size, precision] = key.split('-') as ['s' | 'b', 'int8' | 'fp32'];

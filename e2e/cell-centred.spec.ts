@@ -1,5 +1,5 @@
 /**
- * The cross-lab built-in (pbc-compact-cnn-v2, input policy cell-centred-v1): the browser finds the cell
+ * The cross-lab built-in (pbc-compact-cnn-v3, input policy cell-centred-v1): the browser finds the cell
  * and crops around it exactly as the native CLI path does (both run src/core/cellCrop.ts; the Python
  * training code's mirror is checked against it by vitest on committed fixtures), a crop with no cell
  * falls back to the whole crop and says so in the cell's detail, and cells keep the id of the model
@@ -13,8 +13,8 @@ import { expect, test } from './fixtures.ts';
 import { AppPage, pbcFixtures } from './pages/AppPage.ts';
 import { nativeModel } from './pages/reference.ts';
 
-const V2 = 'pbc-compact-cnn-v2';
-const V2_BUNDLE = path.resolve(import.meta.dirname, `../public/models/${V2}`);
+const V3 = 'pbc-compact-cnn-v3';
+const V3_BUNDLE = path.resolve(import.meta.dirname, `../public/models/${V3}`);
 
 test('cell-centred built-in: same probabilities as native, a blank crop says the whole crop was used, cells keep their model id', async ({ page }) => {
   const app = new AppPage(page);
@@ -24,7 +24,7 @@ test('cell-centred built-in: same probabilities as native, a blank crop says the
   await app.addFiles(files.slice(0, 4));
   await app.waitForIdle();
   await app.openModelsPanel();
-  await page.getByRole('button', { name: `Use ${V2}` }).click();
+  await page.getByRole('button', { name: `Use ${V3}` }).click();
   await expect(page.getByTestId('model-badge')).toContainText('cell-centred', { timeout: 120_000 });
 
   const blank = await sharp({ create: { width: 160, height: 160, channels: 3, background: { r: 236, g: 222, b: 205 } } }).png().toBuffer();
@@ -36,16 +36,16 @@ test('cell-centred built-in: same probabilities as native, a blank crop says the
   expect(rows).toHaveLength(17);
   const modelOf = Object.fromEntries(rows.map((r) => [r.file, r.model?.id]));
   for (const f of files.slice(0, 4)) expect(modelOf[path.basename(f)], path.basename(f)).toBe('pbc-compact-cnn-v1');
-  for (const f of files.slice(4)) expect(modelOf[path.basename(f)], path.basename(f)).toBe(V2);
+  for (const f of files.slice(4)) expect(modelOf[path.basename(f)], path.basename(f)).toBe(V3);
   const csv = parseCsv(await app.exportCsv()).filter((r) => r.length > 1);
   const modelCol = csv[0]!.indexOf('model');
-  expect(new Set(csv.slice(1).map((r) => r[modelCol]!.split(' ')[0]))).toEqual(new Set(['pbc-compact-cnn-v1', V2]));
+  expect(new Set(csv.slice(1).map((r) => r[modelCol]!.split(' ')[0]))).toEqual(new Set(['pbc-compact-cnn-v1', V3]));
 
   // The browser gives what native onnxruntime gives on the same int8 file with the same cell-centred input.
-  const ref = await nativeModel(V2_BUNDLE, 'int8');
+  const ref = await nativeModel(V3_BUNDLE, 'int8');
   expect(ref.spec.resize).toBe('cell-centred-v1');
   const want = await ref.predictFiles(files.slice(4));
-  for (const row of rows.filter((r) => r.model?.id === V2 && r.file !== 'blank-field.png')) {
+  for (const row of rows.filter((r) => r.model?.id === V3 && r.file !== 'blank-field.png')) {
     const w = want.get(row.file)!;
     for (const c of ref.classes) expect(Math.abs(row.probabilities![c]! - w[c]!), `${row.file} ${c}`).toBeLessThan(5e-3);
   }

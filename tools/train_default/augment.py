@@ -98,14 +98,36 @@ def _restain(x: torch.Tensor, g: torch.Generator, density: tuple[float, float] =
     return (torch.exp(-od) * tint).clamp(0, 1)
 
 
+def _randconv(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    """Random convolution (Xu et al., "Robust and generalizable visual representation learning via random
+    convolutions", ICLR 2021): each image goes through a freshly drawn k×k conv (k in 1, 3, 5), its output
+    brought back to the image's own per-channel mean and std, and mixed with the image by a random weight.
+    A 1×1 kernel re-mixes the colours; 3×3 and 5×5 also change local texture and sharpness, which is what
+    differs between scanners and cameras beyond colour. Shape and large-scale layout are kept."""
+    n = x.shape[0]
+    k = (1, 3, 5)[int(torch.randint(0, 3, (1,), generator=g))]
+    w = torch.randn(n * 3, 3, k, k, generator=g) / math.sqrt(3 * k * k)
+    y = F.conv2d(x.reshape(1, n * 3, *x.shape[2:]), w, padding=k // 2, groups=n).view_as(x)
+    mx, sx = x.mean(dim=(2, 3), keepdim=True), x.std(dim=(2, 3), keepdim=True)
+    my, sy = y.mean(dim=(2, 3), keepdim=True), y.std(dim=(2, 3), keepdim=True)
+    y = (y - my) / (sy + 1e-6) * sx + mx
+    a = torch.rand(n, generator=g).view(n, 1, 1, 1)
+    return (a * x + (1 - a) * y).clamp(0, 1)
+
+
 def augment_batch(x: torch.Tensor, g: torch.Generator, scale_range: tuple[float, float] = (0.87, 1.15),
                   shift: float = 0.06, stain: str = "basic", grey: float = 0.0,
-                  density: tuple[float, float] = (1.0, 1.0), mix_jitter: float = 0.0) -> torch.Tensor:
+                  density: tuple[float, float] = (1.0, 1.0), mix_jitter: float = 0.0,
+                  randconv: float = 0.0) -> torch.Tensor:
     """x: N×3×H×W float in [0,1] -> augmented, same shape, in [0,1]."""
     x = _geometry(x, g, scale_range, shift)
     if stain == "hed":
         x = _restain(x, g, density, mix_jitter)
     x = _colour(x, g)
+    if randconv > 0:
+        sel = torch.rand(x.shape[0], generator=g) < randconv
+        if sel.any():
+            x[sel] = _randconv(x[sel], g)
     if grey > 0:
         sel = torch.rand(x.shape[0], generator=g) < grey
         if sel.any():

@@ -197,12 +197,13 @@ def write_runs_md() -> None:
             pol += f" m{r['policy']['margin']}"
         pol += f" {r['policy']['size']}px"
         cells = [f"{100 * sh[n]['bal']:.1f}" if n in sh else "–" for n in names]
-        mins = min((sh[n]["bal"] for n in names if n in sh), default=float("nan"))
+        mins = min((sh[n]["bal"] for n in names if n in sh), default=None)
+        min_cell = f"{100 * mins:.1f}" if mins is not None else "–"  # a run recorded without shifts
         model = r["model"].get("id") or Path(r["model"]["model"]).parent.name
         model += f" {r['model'].get('precision', '')}"
         lines.append(f"| {i} | {r['label']} | {model} | {pol} | {100 * r['pbc_val']['bal']:.1f} | "
                      f"{100 * lisc['bal8']:.1f} | {100 * lisc['bal5']:.1f} | {100 * min(lisc['recall8'].values()):.1f} | "
-                     + " | ".join(cells) + f" | {100 * mins:.1f} |")
+                     + " | ".join(cells) + f" | {min_cell} |")
     RUNS_MD.write_text("\n".join(lines) + "\n")
 
 

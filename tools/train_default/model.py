@@ -13,6 +13,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
 
 def conv_bn(cin: int, cout: int, stride: int = 1, k: int = 3) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(cin, cout, k, stride, k // 2, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
@@ -31,15 +34,38 @@ class Block(nn.Module):
         return self.act(self.c2(self.c1(x)) + self.skip(x))
 
 
+def perturb_feature_statistics(x: torch.Tensor, strength: float) -> torch.Tensor:
+    """Training only. Each image's per-channel feature mean and std are moved by Gaussian noise scaled by
+    how much those statistics vary across the batch (Li et al., "Uncertainty modeling for out-of-distribution
+    generalization", ICLR 2022, "DSU"). Early feature statistics carry a lab's look (stain, contrast, sharpness)
+    more than the cell's class, so a net trained under this noise must not lean on them. Not in the export."""
+    n, c = x.shape[:2]
+    if n < 2:
+        return x
+    mu = x.mean(dim=(2, 3), keepdim=True)
+    sig = (x.var(dim=(2, 3), keepdim=True) + 1e-6).sqrt()
+    s_mu = (mu.var(dim=0, keepdim=True) + 1e-6).sqrt()
+    s_sig = (sig.var(dim=0, keepdim=True) + 1e-6).sqrt()
+    beta = mu + strength * torch.randn_like(mu) * s_mu
+    gamma = sig + strength * torch.randn_like(sig) * s_sig
+    return (x - mu) / sig * gamma + beta
+
+
 class CellNet(nn.Module):
     def __init__(self, widths: tuple[int, ...] = (32, 64, 128, 256), stem: int = 24, num_classes: int = 8,
                  input_norm: str = "none"):
         super().__init__()
-        assert input_norm in ("none", "instance"), input_norm
+        assert input_norm in ("none", "instance", "grey"), input_norm
         # "instance": each image's channels standardised to zero mean and unit variance over the image before
         # the stem, inside the exported graph (so the app's preprocessing stays as it is): a lab's overall
         # colour cast, stain strength and contrast are taken out; what is left is colour *within* the crop.
+        # "grey": the (ImageNet-normalised) input is turned back into RGB, to luminance (BT.601, as augment.py's
+        # greyscale copies) and normalised again per channel, inside the graph: the net sees no hue at all, so a
+        # lab's stain colours cannot move a cell from one class to another; only stain strength and morphology.
         self.input_norm = input_norm
+        # training only (train.py --style-noise): probability and strength of perturb_feature_statistics
+        # after the stem and after each of the first two stages
+        self.style_p, self.style_strength = 0.0, 1.0
         self.stem = nn.Sequential(conv_bn(3, stem, 2), conv_bn(stem, widths[0]))
         layers: list[nn.Module] = []
         cin = widths[0]
@@ -56,7 +82,21 @@ class CellNet(nn.Module):
             m = x.mean(dim=(2, 3), keepdim=True)
             v = ((x - m) ** 2).mean(dim=(2, 3), keepdim=True)
             x = (x - m) / torch.sqrt(v + 1e-4)
-        return self.pool(self.stages(self.stem(x))).flatten(1)
+        elif self.input_norm == "grey":
+            mean = x.new_tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+            std = x.new_tensor(IMAGENET_STD).view(1, 3, 1, 1)
+            rgb = x * std + mean
+            y = 0.299 * rgb[:, 0:1] + 0.587 * rgb[:, 1:2] + 0.114 * rgb[:, 2:3]
+            x = (y - mean) / std
+        noisy = self.training and self.style_p > 0
+        x = self.stem(x)
+        if noisy and torch.rand(()) < self.style_p:
+            x = perturb_feature_statistics(x, self.style_strength)
+        for i, block in enumerate(self.stages):
+            x = block(x)
+            if noisy and i in (1, 3) and torch.rand(()) < self.style_p:
+                x = perturb_feature_statistics(x, self.style_strength)
+        return self.pool(x).flatten(1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.embed(x))

@@ -2,7 +2,7 @@
 rotations, the softmax averaged; balanced accuracy on PBC val and LISC (8-class argmax and 5-class).
 Measures whether TTA is worth its cost (4-8 encoder passes per cell); not used by the app.
 
-    python3 probe_tta.py ../../public/models/pbc-compact-cnn-v1 ../../public/models/pbc-compact-cnn-v2
+    python3 probe_tta.py ../../public/models/pbc-compact-cnn-v1 ../../public/models/pbc-compact-cnn-v3
 """
 import sys, time
 import numpy as np

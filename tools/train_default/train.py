@@ -81,7 +81,9 @@ def main() -> None:
     ap.add_argument("--density", default="1,1", help="hed: range lo,hi of one stain-density factor per image")
     ap.add_argument("--mix-jitter", type=float, default=0.0,
                     help="hed: std of the random stain colours the image is re-mixed with (0: the standard H&E matrix)")
-    ap.add_argument("--input-norm", default="none", help="none | instance (model.py: per-image channel standardisation)")
+    ap.add_argument("--input-norm", default="none", help="none | instance (per-image channel standardisation) | grey (luminance only); model.py")
+    ap.add_argument("--randconv", type=float, default=0.0, help="probability of augment._randconv per image")
+    ap.add_argument("--style-noise", default="0,1", help="p,strength of model.perturb_feature_statistics (training only)")
     ap.add_argument("--keep-epochs", action="store_true", help="also save each epoch's EMA weights (epoch<N>.pt)")
     ap.add_argument("--bn-batches", type=int, default=16, help="--init-onnx: augmented training batches for the BN statistics")
     a = ap.parse_args()
@@ -121,6 +123,7 @@ def main() -> None:
     torch.manual_seed(a.seed)
     widths = tuple(int(w) for w in a.widths.split(","))
     model = CellNet(widths, a.stem, len(classes), a.input_norm)
+    model.style_p, model.style_strength = (float(v) for v in a.style_noise.split(","))
     if init_net is not None and not (out / "last.pt").exists():
         assert init_manifest["head"]["classes"] == classes, "bundle classes differ from the training set's"
         bn_gen = torch.Generator().manual_seed(a.seed + 1)  # its own stream: the training stream stays as without
@@ -129,7 +132,7 @@ def main() -> None:
                 idx = torch.randint(0, len(y_tr), (a.batch,), generator=bn_gen)
                 view = torch.randint(0, x_tr.shape[1], (len(idx),), generator=bn_gen)
                 xb = augment_batch(x_tr[idx, view].permute(0, 3, 1, 2).float() / 255.0, bn_gen,
-                                   (a.scale_min, a.scale_max), a.shift, a.stain, a.grey, density, a.mix_jitter)
+                                   (a.scale_min, a.scale_max), a.shift, a.stain, a.grey, density, a.mix_jitter, a.randconv)
                 yield normalise(xb, mean, std)
         n_bn = reparametrise_bn(init_net, bn_batches())
         model.load_state_dict(init_net.state_dict())
@@ -183,7 +186,7 @@ def main() -> None:
             view = torch.randint(0, x_tr.shape[1], (len(idx),), generator=gen)
             xb = x_tr[idx, view]
             xb = augment_batch(xb.permute(0, 3, 1, 2).float() / 255.0, gen, (a.scale_min, a.scale_max), a.shift,
-                               a.stain, a.grey, density, a.mix_jitter)
+                               a.stain, a.grey, density, a.mix_jitter, a.randconv)
             loss = F.cross_entropy(model(normalise(xb, mean, std)), y_tr[idx], label_smoothing=a.label_smoothing)
             opt.zero_grad(set_to_none=True)
             loss.backward()

@@ -1,0 +1,81 @@
+"""Training-only regularisers of the cross-lab model (model.py `perturb_feature_statistics`, augment.py
+`_randconv`) and the luminance-only input (`input_norm="grey"`): what each promises. The feature noise must
+never reach the exported graph (eval mode is the plain net); it must be off when the batch has no spread of
+feature statistics to scale it by; random convolutions stay images; a grey net cannot tell two crops apart
+that differ only in hue at equal luminance."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tools" / "train_default"))
+from augment import _randconv  # noqa: E402
+from model import IMAGENET_MEAN, IMAGENET_STD, CellNet, perturb_feature_statistics  # noqa: E402
+
+
+def _net(style_p: float) -> CellNet:
+    torch.manual_seed(0)
+    net = CellNet((8, 16), 8, 8)
+    net.style_p = style_p
+    return net
+
+
+def _images(n: int = 4, size: int = 32) -> torch.Tensor:
+    g = torch.Generator().manual_seed(1)
+    return torch.rand(n, 3, size, size, generator=g) * 2 - 1
+
+
+def test_feature_noise_is_not_in_eval_mode() -> None:
+    x = _images()
+    plain, noisy = _net(0.0).eval(), _net(1.0).eval()
+    with torch.no_grad():
+        assert torch.equal(plain(x), noisy(x))
+
+
+def test_feature_noise_changes_training_outputs() -> None:
+    x = _images()
+    plain, noisy = _net(0.0).train(), _net(1.0).train()
+    with torch.no_grad():
+        assert (plain(x) - noisy(x)).abs().max() > 1e-3
+
+
+def test_feature_noise_scales_with_the_batch_spread() -> None:
+    torch.manual_seed(3)
+    same = _images(1).expand(6, -1, -1, -1).clone()  # no spread across the batch: (almost) nothing to add
+    assert (perturb_feature_statistics(same, 1.0) - same).abs().max() < 1e-2
+    varied = _images(6)
+    assert torch.allclose(perturb_feature_statistics(varied, 0.0), varied, atol=1e-4)
+    assert (perturb_feature_statistics(varied, 1.0) - varied).abs().max() > 1e-2
+    one = _images(1)  # a batch of one has no statistics to scale by: left as it is
+    assert torch.equal(perturb_feature_statistics(one, 1.0), one)
+
+
+def test_randconv_keeps_images_in_range_and_is_seeded() -> None:
+    x = (_images(5) + 1) / 2
+    a = _randconv(x.clone(), torch.Generator().manual_seed(7))
+    b = _randconv(x.clone(), torch.Generator().manual_seed(7))
+    assert a.shape == x.shape and torch.equal(a, b)
+    assert a.min() >= 0 and a.max() <= 1
+    assert (a - x).abs().mean() > 1e-3
+
+
+def test_grey_input_ignores_hue_at_equal_luminance() -> None:
+    torch.manual_seed(0)
+    net = CellNet((8, 16), 8, 8, "grey").eval()
+    g = torch.Generator().manual_seed(2)
+    lum = torch.rand(2, 1, 32, 32, generator=g) * 0.6 + 0.2
+    grey = lum.expand(-1, 3, -1, -1)
+    c = torch.rand(2, 1, 32, 32, generator=g) * 0.1
+    tinted = grey + torch.cat([c, -c * 0.299 / 0.587, torch.zeros_like(c)], 1)  # same BT.601 luminance
+    mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+    with torch.no_grad():
+        e1, e2 = net.embed((grey - mean) / std), net.embed((tinted - mean) / std)
+    assert torch.allclose(e1, e2, atol=1e-5)
+    plain = CellNet((8, 16), 8, 8).eval()
+    plain.load_state_dict(net.state_dict())
+    with torch.no_grad():  # the colour net does see the tint
+        assert (plain.embed((grey - mean) / std) - plain.embed((tinted - mean) / std)).abs().max() > 1e-4
