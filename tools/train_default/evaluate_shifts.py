@@ -129,7 +129,7 @@ class CheckpointModel:
     def __init__(self, ckpt: Path, threads: int):
         import torch  # noqa: PLC0415
 
-        from model import build_model  # noqa: PLC0415
+        from model import IMAGENET_MEAN, IMAGENET_STD, build_model  # noqa: PLC0415
 
         torch.set_num_threads(threads)
         ck = torch.load(ckpt, weights_only=False)  # our own training checkpoint
@@ -139,8 +139,8 @@ class CheckpointModel:
         self.policy = {"resize": ck.get("resize", "whole-bilinear-antialias"), "size": int(ck["size"]),
                        "margin": float(ck.get("margin", 0.0))}
         self.classes = list(ck["classes"])
-        self.mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
-        self.std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+        self.mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+        self.std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
         hp = ckpt.parent / "hparams.json"
         self.describe = {"model": str(ckpt.relative_to(ROOT) if ckpt.is_relative_to(ROOT) else ckpt),
                          "epoch": int(ck["epoch"]), "precision": "torch-fp32",

@@ -27,11 +27,11 @@ import cellcrop  # noqa: E402
 import evaluate_shifts as ev  # noqa: E402
 from cache_dataset import ensure_cache  # noqa: E402
 from calibrate import calibration_report  # noqa: E402
-from model import EmbeddingOnly, build_model  # noqa: E402
+from model import IMAGENET_MEAN, IMAGENET_STD, EmbeddingOnly, build_model  # noqa: E402
 from tools.dinobloom import bundle  # noqa: E402
 
-MEAN = [0.485, 0.456, 0.406]
-STD = [0.229, 0.224, 0.225]
+MEAN = list(IMAGENET_MEAN)  # the manifest's input.mean/std: what the net (and its grey input) was trained on
+STD = list(IMAGENET_STD)
 PBC_CITATION = ("A. Acevedo, A. Merino, S. Alférez, Á. Molina, L. Boldú, J. Rodellar, \"A dataset of microscopic peripheral "
                 "blood cell images for development of automatic recognition systems\", Data in Brief 30 (2020) 105474, "
                 "doi:10.1016/j.dib.2020.105474")

@@ -39,8 +39,7 @@ def perturb_feature_statistics(x: torch.Tensor, strength: float) -> torch.Tensor
     how much those statistics vary across the batch (Li et al., "Uncertainty modeling for out-of-distribution
     generalization", ICLR 2022, "DSU"). Early feature statistics carry a lab's look (stain, contrast, sharpness)
     more than the cell's class, so a net trained under this noise must not lean on them. Not in the export."""
-    n, c = x.shape[:2]
-    if n < 2:
+    if x.shape[0] < 2:
         return x
     mu = x.mean(dim=(2, 3), keepdim=True)
     sig = (x.var(dim=(2, 3), keepdim=True) + 1e-6).sqrt()
@@ -64,7 +63,7 @@ class CellNet(nn.Module):
         # lab's stain colours cannot move a cell from one class to another; only stain strength and morphology.
         self.input_norm = input_norm
         # training only (train.py --style-noise): probability and strength of perturb_feature_statistics
-        # after the stem and after each of the first two stages
+        # after the stem and after each of the first two stages (two blocks a stage: blocks 1 and 3)
         self.style_p, self.style_strength = 0.0, 1.0
         self.stem = nn.Sequential(conv_bn(3, stem, 2), conv_bn(stem, widths[0]))
         layers: list[nn.Module] = []

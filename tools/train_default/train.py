@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import cellcrop  # noqa: E402
 from augment import augment_batch, normalise  # noqa: E402
 from cache_dataset import ensure_cache  # noqa: E402
-from model import CellNet  # noqa: E402
+from model import IMAGENET_MEAN, IMAGENET_STD, CellNet  # noqa: E402
 from init_onnx import load_bundle, reparametrise_bn  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -107,8 +107,8 @@ def main() -> None:
     classes = [str(c) for c in tr["classes"]]
     x_tr, y_tr = torch.from_numpy(tr["x"]), torch.from_numpy(tr["y"])
     x_va, y_va = torch.from_numpy(va["x"]), va["y"]
-    mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
-    std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
 
     def log(rec: dict) -> None:  # one line per epoch (epoch -1: the warm start) in log.jsonl and on stdout
         with open(out / "log.jsonl", "a") as f:
