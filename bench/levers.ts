@@ -102,7 +102,7 @@ export async function runLevers(ctx: LeverContext): Promise<LeverRow[]> {
   const webnn = await page.evaluate(() => 'ml' in navigator);
   const S8 = '/bench-models/bench-dinobloom-s-random-int8/encoder.int8.onnx';
   const S32 = '/bench-models/bench-dinobloom-s-random-fp32/encoder.fp32.onnx';
-  const CNN = '/bench-models/pbc-compact-cnn-v1-int8/encoder.int8.onnx';
+  const CNN = '/bench-models/pbc-compact-cnn-v3-int8/encoder.int8.onnx';
   const sBase: LabCfg = { build: 'wasm', threads: 2, modelUrl: S8, batch: 4, warmup: 2, runs, maxMs: 20_000 };
   const cBase: LabCfg = { build: 'wasm', threads: 2, modelUrl: CNN, batch: 8, size: 128, warmup: 5, runs: 10 };
   const row = (group: string, lever: string, model: string, a: [string, number], b: [string, number], note?: string): void => {
@@ -193,7 +193,7 @@ export async function runLevers(ctx: LeverContext): Promise<LeverRow[]> {
         await p.waitForFunction(() => (window as unknown as { labReady?: boolean }).labReady === true);
         const r = await p.evaluate(
           (cfg) => (window as unknown as { runLab: (c: unknown) => Promise<{ readyMs: number; firstRunMs: number }> }).runLab(cfg),
-          { build, threads: 2, modelUrl: '/bench-models/pbc-compact-cnn-v1-int8/encoder.int8.onnx', batch: 1, size: 128, warmup: 1, runs: 1 },
+          { build, threads: 2, modelUrl: '/bench-models/pbc-compact-cnn-v3-int8/encoder.int8.onnx', batch: 1, size: 128, warmup: 1, runs: 1 },
         );
         return { ready: r.readyMs, first: r.readyMs + r.firstRunMs };
       } finally {

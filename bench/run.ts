@@ -29,8 +29,9 @@ const CACHE = join(REPO, 'bench/.cache');
 const USAGE = `npm run bench -- [options]
   --quick            smoke run: 2 runs, few cells, default model + DinoBloom-S int8 only
   --runs N           alternating browser/native runs per model (default 5; medians are reported)
-  --models LIST      comma list of default,cross-lab,s-int8,s-fp32,b-int8,b-fp32 (default: all; 'none' with --levers)
-                     (cross-lab: the built-in pbc-compact-cnn-v3, cell-centred input, same cells as default)
+  --models LIST      comma list of default,previous,s-int8,s-fp32,b-int8,b-fp32 (default: all; 'none' with --levers)
+                     (default: pbc-compact-cnn-v3, cell-centred input; previous: the previous default
+                     pbc-compact-cnn-v1, whole-crop input, same cells)
   --cells N          cells per run for the default model (default 200)
   --big-cells N      cells per run for DinoBloom-S int8 (default 32; S fp32 and B get fewer, see README)
   --webgpu           also time the WebGPU EP (fp32 S/B) when Chromium exposes a hardware GPU adapter
@@ -74,7 +75,7 @@ const quick = args.quick;
 const runs = Number(args.runs ?? (quick ? 2 : 5));
 const defaultCells = Number(args.cells ?? (quick ? 48 : 200));
 const bigCells = Number(args['big-cells'] ?? (quick ? 8 : 32));
-const ALL = ['default', 'cross-lab', 's-int8', 's-fp32', 'b-int8', 'b-fp32'] as const;
+const ALL = ['default', 'previous', 's-int8', 's-fp32', 'b-int8', 'b-fp32'] as const;
 type ModelKey = (typeof ALL)[number];
 const wanted = new Set<ModelKey>(
   (args.models?.split(',').map((s) => s.trim()).filter((s) => s && s !== 'none') as ModelKey[] | undefined) ?? (quick ? ['default', 's-int8'] : [...ALL]),
@@ -83,7 +84,7 @@ for (const m of wanted) if (!ALL.includes(m)) throw new Error(`unknown model ${m
 /** cells per run: B fp32 is ~10× slower than S int8 on 2 cores, so the big models get fewer (the report says so) */
 const cellsFor: Record<ModelKey, number> = {
   default: defaultCells,
-  'cross-lab': defaultCells,
+  previous: defaultCells,
   's-int8': bigCells,
   's-fp32': Math.max(2, Math.round(bigCells / 2)),
   'b-int8': Math.max(2, Math.round(bigCells / 3)),
@@ -111,19 +112,19 @@ async function main(): Promise<void> {
   const site = join(CACHE, 'site');
   mkdirSync(site, { recursive: true });
   const models: BenchModel[] = [];
-  const defaultDir = join(REPO, 'public/models/pbc-compact-cnn-v1');
+  const defaultDir = join(REPO, 'public/models/pbc-compact-cnn-v3');
   for (const key of ALL) {
     if (!wanted.has(key)) continue;
     if (key === 'default') {
       const m = stageVariant(defaultDir, 'int8', site); // staged only to learn the file; the app loads the built-in copy
-      models.push({ key, label: 'default (pbc-compact-cnn-v1) int8', dir: defaultDir, precision: 'int8', query: () => '', onnxFile: m.file, onnxBytes: m.bytes });
+      models.push({ key, label: 'default (pbc-compact-cnn-v3) int8', dir: defaultDir, precision: 'int8', query: () => '', onnxFile: m.file, onnxBytes: m.bytes });
       continue;
     }
-    if (key === 'cross-lab') {
-      // a built-in like the default, so loaded by its id; its cell-centred framing runs in the decode worker
-      const dir = join(REPO, 'public/models/pbc-compact-cnn-v3');
+    if (key === 'previous') {
+      // a built-in like the default, so loaded by its id; whole-crop input (no cell search)
+      const dir = join(REPO, 'public/models/pbc-compact-cnn-v1');
       const m = stageVariant(dir, 'int8', site);
-      models.push({ key, label: 'cross-lab (pbc-compact-cnn-v3) int8', dir, precision: 'int8', query: () => '?builtin=pbc-compact-cnn-v3', onnxFile: m.file, onnxBytes: m.bytes });
+      models.push({ key, label: 'previous default (pbc-compact-cnn-v1) int8', dir, precision: 'int8', query: () => '?builtin=pbc-compact-cnn-v1', onnxFile: m.file, onnxBytes: m.bytes });
       continue;
     }
     const [size, precision] = key.split('-') as ['s' | 'b', 'int8' | 'fp32'];

@@ -55,11 +55,13 @@ test('classifies real crops with the default model, exports, and restores after 
     for (const c of ref.classes) expect(Math.abs(row.probabilities![c]! - want[c]!), `${row.file} ${c}`).toBeLessThan(5e-3);
   }
   // The default model is trained on PBC: the committed crops come out as their dataset labels. These 16
-  // were drawn at random from val/ before the model existed and are kept as drawn; the model gets 14 right
-  // (its val accuracy is 97.4 %): the misses are the model's, the same natively (see the annotation).
+  // were drawn at random from val/ before any model existed and are kept as drawn, hard ones included;
+  // the default (pbc-compact-cnn-v3, PBC val accuracy 96.7 %) gets 13 right, the previous default 14.
+  // The misses are the model's, the same natively (see the annotation): an ig called a neutrophil and a
+  // neutrophil called an ig (both also missed by v1), and a platelet clump framed as one dark cell.
   const misses = files.filter((f) => classes[path.basename(f)] !== labelOf(f));
   test.info().annotations.push({ type: 'fixture misses', description: misses.map((f) => `${path.basename(f)} → ${classes[path.basename(f)]}`).join('; ') || 'none' });
-  expect(files.length - misses.length).toBeGreaterThanOrEqual(14);
+  expect(files.length - misses.length).toBeGreaterThanOrEqual(13);
   for (const f of misses) {
     const want = refProbs.get(path.basename(f))!;
     const refTop = ref.classes.reduce((a, b) => (want[b]! > want[a]! ? b : a));
@@ -77,11 +79,11 @@ test('classifies real crops with the default model, exports, and restores after 
     const probs = r.slice(5, 13).map(Number);
     expect(probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 2);
     expect(r[1]).toBe(classes[r[0]!]);
-    expect(r[col('model')]).toMatch(/^pbc-compact-cnn-v1 /);
+    expect(r[col('model')]).toMatch(/^pbc-compact-cnn-v3 /);
     expect(r[col('head')]).toMatch(/^bundle head/);
   }
   const json = JSON.parse(await app.exportJson());
-  expect(json.model.id).toBe('pbc-compact-cnn-v1');
+  expect(json.model.id).toBe('pbc-compact-cnn-v3');
   expect(json.model.head).toMatchObject({ id: 'bundle' });
   expect(json.rows).toHaveLength(16);
 

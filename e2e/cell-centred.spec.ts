@@ -1,9 +1,9 @@
 /**
- * The cross-lab built-in (pbc-compact-cnn-v3, input policy cell-centred-v1): the browser finds the cell
+ * The default built-in (pbc-compact-cnn-v3, input policy cell-centred-v1): the browser finds the cell
  * and crops around it exactly as the native CLI path does (both run src/core/cellCrop.ts; the Python
  * training code's mirror is checked against it by vitest on committed fixtures), a crop with no cell
  * falls back to the whole crop and says so in the cell's detail, and cells keep the id of the model
- * that classified them when the user switches models mid-case.
+ * that classified them when the user switches mid-case to the previous default (v1, whole crop).
  */
 import path from 'node:path';
 import sharp from 'sharp';
@@ -14,32 +14,33 @@ import { AppPage, pbcFixtures } from './pages/AppPage.ts';
 import { nativeModel } from './pages/reference.ts';
 
 const V3 = 'pbc-compact-cnn-v3';
+const V1 = 'pbc-compact-cnn-v1';
 const V3_BUNDLE = path.resolve(import.meta.dirname, `../public/models/${V3}`);
 
-test('cell-centred built-in: same probabilities as native, a blank crop says the whole crop was used, cells keep their model id', async ({ page }) => {
+test('cell-centred default: same probabilities as native, a blank crop says the whole crop was used, cells keep their model id', async ({ page }) => {
   const app = new AppPage(page);
   await app.open();
   const files = pbcFixtures();
-  // Four cells with the default model, then the switch: those four are not re-classified by it.
-  await app.addFiles(files.slice(0, 4));
-  await app.waitForIdle();
-  await app.openModelsPanel();
-  await page.getByRole('button', { name: `Use ${V3}` }).click();
-  await expect(page.getByTestId('model-badge')).toContainText('cell-centred', { timeout: 120_000 });
-
+  await expect(page.getByTestId('model-badge')).toContainText('cell-centred');
   const blank = await sharp({ create: { width: 160, height: 160, channels: 3, background: { r: 236, g: 222, b: 205 } } }).png().toBuffer();
   await app.addFiles(files.slice(4));
   await app.addFiles([{ name: 'blank-field.png', mimeType: 'image/png', buffer: blank }]);
+  await app.waitForIdle();
+  // The switch to the previous default: the cells above are not re-classified by it.
+  await app.openModelsPanel();
+  await page.getByRole('button', { name: `Use ${V1}` }).click();
+  await expect(page.getByTestId('model-badge')).toContainText('PBC compact CNN', { timeout: 120_000 });
+  await app.addFiles(files.slice(0, 4));
   await app.waitForIdle();
 
   const rows = (JSON.parse(await app.exportJson()) as JsonExport).rows;
   expect(rows).toHaveLength(17);
   const modelOf = Object.fromEntries(rows.map((r) => [r.file, r.model?.id]));
-  for (const f of files.slice(0, 4)) expect(modelOf[path.basename(f)], path.basename(f)).toBe('pbc-compact-cnn-v1');
+  for (const f of files.slice(0, 4)) expect(modelOf[path.basename(f)], path.basename(f)).toBe(V1);
   for (const f of files.slice(4)) expect(modelOf[path.basename(f)], path.basename(f)).toBe(V3);
   const csv = parseCsv(await app.exportCsv()).filter((r) => r.length > 1);
   const modelCol = csv[0]!.indexOf('model');
-  expect(new Set(csv.slice(1).map((r) => r[modelCol]!.split(' ')[0]))).toEqual(new Set(['pbc-compact-cnn-v1', V3]));
+  expect(new Set(csv.slice(1).map((r) => r[modelCol]!.split(' ')[0]))).toEqual(new Set([V1, V3]));
 
   // The browser gives what native onnxruntime gives on the same int8 file with the same cell-centred input.
   const ref = await nativeModel(V3_BUNDLE, 'int8');

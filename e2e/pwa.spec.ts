@@ -86,7 +86,7 @@ test('imports a zipped bundle, switches to it, keeps it across reloads; cells ke
     const all = db.transaction('cells').objectStore('cells').getAll();
     return new Promise<string[]>((res) => (all.onsuccess = () => res((all.result as { modelId: string }[]).map((c) => c.modelId).sort())));
   });
-  expect(ids).toEqual(['lab-tiny', 'pbc-compact-cnn-v1', 'pbc-compact-cnn-v1']);
+  expect(ids).toEqual(['lab-tiny', 'pbc-compact-cnn-v3', 'pbc-compact-cnn-v3']);
 });
 
 test.describe('bad bundles leave the active model in place and nothing half-imported', () => {

@@ -100,6 +100,16 @@ test('reclassify, gate, sign, print, reload, export → delete → import', asyn
     await page.keyboard.press(await legendKey(page, labelOf(name)));
     await expect(page.locator(`.thumb[data-cell-name="${name}"]`)).toHaveAttribute('data-class', labelOf(name));
   }
+  // 5. A cell flagged as unlike the training data needs a look too (the default flags one of these 16:
+  // the platelet clump). Confirming its class is enough.
+  const flaggedUnreviewed = page.locator('.thumb--unlike:not(.thumb--reviewed)');
+  while ((await flaggedUnreviewed.count()) > 0) {
+    const cell = flaggedUnreviewed.first();
+    const name = (await cell.getAttribute('data-cell-name'))!;
+    await cell.click();
+    await page.keyboard.press(await legendKey(page, labelOf(name)));
+    await expect(page.locator(`.thumb[data-cell-name="${name}"]`)).toHaveClass(/thumb--reviewed/);
+  }
   await expect(page.getByTestId('sign-gate')).toHaveCount(0);
   await expectNoSeriousA11yViolations(page);
   // Signing asks for confirmation (the signer is the operator unless changed there).

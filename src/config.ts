@@ -7,16 +7,25 @@ export interface BuiltinModel {
 }
 
 export const BUILTIN_MODELS: BuiltinModel[] = [
-  { id: 'pbc-compact-cnn-v1', path: 'models/pbc-compact-cnn-v1/', note: 'built-in default: compact CNN trained on PBC, not DinoBloom' },
   {
     id: 'pbc-compact-cnn-v3',
     path: 'models/pbc-compact-cnn-v3/',
-    note: 'for other labs\' smears: the same CNN with cell-centred input, trained for other scales and stains; 0.5 points lower on PBC',
+    note: 'built-in default: compact CNN trained on PBC with a cell-centred input, for other labs\' scales and stains too; not DinoBloom',
+  },
+  {
+    id: 'pbc-compact-cnn-v1',
+    path: 'models/pbc-compact-cnn-v1/',
+    note: 'the previous default: whole-crop input, 0.5 points better on PBC-scanner crops, far worse on other labs\'; cases and lab heads made with it keep working',
   },
   { id: 'test-tiny-dinov2', path: 'models/test-tiny-dinov2/', note: 'random weights, for tests only' },
 ];
 
-export const DEFAULT_MODEL_ID = 'pbc-compact-cnn-v1';
+/**
+ * What a first start loads. A workstation that has used the app before opens the model it last used
+ * (modelActions.activateInitial), so a lab on the previous default keeps it, with its cases and lab
+ * heads, until someone switches in Models.
+ */
+export const DEFAULT_MODEL_ID = 'pbc-compact-cnn-v3';
 /** The built-in trained for other labs' scales and stains: what a shifted case is pointed to. */
 export const CROSS_LAB_MODEL_ID = 'pbc-compact-cnn-v3';
 

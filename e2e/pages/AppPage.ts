@@ -101,6 +101,10 @@ export class AppPage {
   }
 
   private async readDownload(button: Locator): Promise<string> {
+    // The export buttons sit in the sticky case bar. With a long page above it (the Models panel open)
+    // Playwright's own scroll-into-view was seen to leave the bar "not stable" for minutes (heads.spec,
+    // second workstation); scrolled into view first, as a user would, the click lands at once.
+    await button.evaluate((el) => el.scrollIntoView({ block: 'end' }));
     const [download]: [Download, void] = await Promise.all([this.page.waitForEvent('download'), button.click()]);
     const file = await download.path();
     return fs.readFileSync(file, 'utf8');

@@ -7,7 +7,7 @@ import { applyHead } from '../../src/core/head.ts';
 import { preprocess, type RasterImage } from '../../src/core/preprocess.ts';
 import { decodeImage, loadEncoder, loadHead, runEncoder } from '../../tools/cli/lib.ts';
 
-export const DEFAULT_BUNDLE = path.resolve(import.meta.dirname, '../../public/models/pbc-compact-cnn-v1');
+export const DEFAULT_BUNDLE = path.resolve(import.meta.dirname, '../../public/models/pbc-compact-cnn-v3');
 export const TINY_BUNDLE = path.resolve(import.meta.dirname, '../../public/models/test-tiny-dinov2');
 
 export async function nativeModel(bundleDir: string, precision: 'int8' | 'fp32') {
