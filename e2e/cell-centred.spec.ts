@@ -63,3 +63,24 @@ test('cell-centred default: same probabilities as native, a blank crop says the 
   await expect(detail.locator('h2')).toHaveText(path.basename(files[5]!));
   await expect(detail.getByTestId('detail-framing')).toHaveCount(0);
 });
+
+test('a workstation on the previous default keeps it across reloads; a fresh one starts on the default', async ({ page, browser }) => {
+  const app = new AppPage(page);
+  await app.open();
+  await expect(page.getByTestId('model-badge')).toContainText('PBC cell-centred CNN');
+  await app.openModelsPanel();
+  await page.getByRole('button', { name: `Use ${V1}` }).click();
+  await expect(page.getByTestId('model-badge')).toContainText('PBC compact CNN', { timeout: 120_000 });
+  await page.reload();
+  await app.waitForModel();
+  await expect(page.getByTestId('model-badge')).toContainText('PBC compact CNN');
+  await app.addFiles(pbcFixtures().slice(0, 1));
+  await app.waitForIdle();
+  expect((JSON.parse(await app.exportJson()) as JsonExport).rows[0]!.model?.id).toBe(V1);
+
+  const context = await browser.newContext();
+  const fresh = new AppPage(await context.newPage());
+  await fresh.open();
+  await expect(fresh.page.getByTestId('model-badge')).toContainText('PBC cell-centred CNN', { timeout: 120_000 });
+  await context.close();
+});
