@@ -64,23 +64,46 @@ test('cell-centred default: same probabilities as native, a blank crop says the 
   await expect(detail.getByTestId('detail-framing')).toHaveCount(0);
 });
 
-test('a workstation on the previous default keeps it across reloads; a fresh one starts on the default', async ({ page, browser }) => {
+test('a workstation on the previous default keeps it across reloads, is told once of the new default; a fresh one starts on the default', async ({ page, browser }) => {
   const app = new AppPage(page);
   await app.open();
   await expect(page.getByTestId('model-badge')).toContainText('PBC cell-centred CNN');
+  await expect(page.getByTestId('new-default-notice')).toHaveCount(0);
   await app.openModelsPanel();
   await page.getByRole('button', { name: `Use ${V1}` }).click();
   await expect(page.getByTestId('model-badge')).toContainText('PBC compact CNN', { timeout: 120_000 });
   await page.reload();
   await app.waitForModel();
   await expect(page.getByTestId('model-badge')).toContainText('PBC compact CNN');
+  const notice = page.getByTestId('new-default-notice');
+  await expect(notice).toContainText(`This workstation uses ${V1}, the previous default model. The default is now ${V3}`);
   await app.addFiles(pbcFixtures().slice(0, 1));
   await app.waitForIdle();
   expect((JSON.parse(await app.exportJson()) as JsonExport).rows[0]!.model?.id).toBe(V1);
+  // "Keep" is remembered: not asked again on this workstation
+  await notice.getByRole('button', { name: `Keep ${V1}` }).click();
+  await expect(notice).toHaveCount(0);
+  await page.reload();
+  await app.waitForModel();
+  await expect(page.getByTestId('model-badge')).toContainText('PBC compact CNN');
+  await page.waitForTimeout(500); // the kept flag is read from IndexedDB after the model loads
+  await expect(notice).toHaveCount(0);
 
+  // another workstation on v1 takes the offer
   const context = await browser.newContext();
-  const fresh = new AppPage(await context.newPage());
-  await fresh.open();
-  await expect(fresh.page.getByTestId('model-badge')).toContainText('PBC cell-centred CNN', { timeout: 120_000 });
+  const other = new AppPage(await context.newPage());
+  await other.open(`?builtin=${V1}`);
+  await expect(other.page.getByTestId('model-badge')).toContainText('PBC compact CNN', { timeout: 120_000 });
+  await other.page.getByTestId('new-default-notice').getByRole('button', { name: `Use ${V3}` }).click();
+  await expect(other.page.getByTestId('model-badge')).toContainText('PBC cell-centred CNN', { timeout: 120_000 });
+  await expect(other.page.getByTestId('new-default-notice')).toHaveCount(0);
   await context.close();
+
+  // a fresh profile starts on the default, with nothing to tell
+  const fresh = await browser.newContext();
+  const app3 = new AppPage(await fresh.newPage());
+  await app3.open();
+  await expect(app3.page.getByTestId('model-badge')).toContainText('PBC cell-centred CNN', { timeout: 120_000 });
+  await expect(app3.page.getByTestId('new-default-notice')).toHaveCount(0);
+  await fresh.close();
 });

@@ -24,6 +24,8 @@ test('PBC cells: no banner, few flags; shifted cells: banner, flags, CSV columns
   // The previous default (whole-crop input): ×2 crops are far from its training data, and a workstation
   // still on it is pointed to the cross-lab default. The default itself takes ×2 in its stride (its card).
   await app.open('?builtin=pbc-compact-cnn-v1');
+  // a lab that stays on it says so once (the notice of the new default would push the map below the fold)
+  await page.getByTestId('new-default-notice').getByRole('button', { name: 'Keep pbc-compact-cnn-v1' }).click();
 
   // 32 PBC cells (the fixtures and rotated copies: same scanner and stain)
   const dir = await labelledFixtureFolder('pbc', [...new Set(pbcFixtures().map((f) => path.basename(f).split('__')[0]!))], 4);

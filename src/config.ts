@@ -4,6 +4,8 @@ export interface BuiltinModel {
   path: string;
   /** what it is, in a few words, beside its button in the Models panel */
   note: string;
+  /** a former default: a workstation still on it is told once what the default is now (NewDefaultNotice) */
+  previousDefault?: true;
 }
 
 export const BUILTIN_MODELS: BuiltinModel[] = [
@@ -16,6 +18,7 @@ export const BUILTIN_MODELS: BuiltinModel[] = [
     id: 'pbc-compact-cnn-v1',
     path: 'models/pbc-compact-cnn-v1/',
     note: 'the previous default: whole-crop input, 0.5 points better on PBC-scanner crops, far worse on other labs\'; cases and lab heads made with it keep working',
+    previousDefault: true,
   },
   { id: 'test-tiny-dinov2', path: 'models/test-tiny-dinov2/', note: 'random weights, for tests only' },
 ];

@@ -12,6 +12,7 @@ import { GalleryToolbar } from './gallery/GalleryToolbar.tsx';
 import { SidePanel } from './layout/SidePanel.tsx';
 import { ModelManager } from './models/ModelManager.tsx';
 import { ModelNotices } from './models/ModelNotices.tsx';
+import { NewDefaultNotice } from './models/NewDefaultNotice.tsx';
 import { RetrainOffer } from './heads/RetrainOffer.tsx';
 import { ModelStatus } from './models/ModelStatus.tsx';
 import { SettingsPanel } from './models/SettingsPanel.tsx';
@@ -71,6 +72,7 @@ export function App() {
               {/* In the gallery's column, not above the workspace: above, they pushed the sticky legend and
                   differential down, and the differential's bottom off a 720 px window until one scrolled. */}
               <ModelNotices />
+              <NewDefaultNotice />
               <RetrainOffer />
               <ProgressBar />
               <AppNotices />
