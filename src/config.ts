@@ -29,8 +29,9 @@ export const BUILTIN_MODELS: BuiltinModel[] = [
  * heads, until someone switches in Models.
  */
 export const DEFAULT_MODEL_ID = 'pbc-compact-cnn-v3';
-/** The built-in trained for other labs' scales and stains: what a shifted case is pointed to. */
-export const CROSS_LAB_MODEL_ID = 'pbc-compact-cnn-v3';
+/** The built-in trained for other labs' scales and stains: what a shifted case is pointed to. Today the
+ * default itself, so a case on the default is pointed to a lab head instead (caseShift.shiftRemedy). */
+export const CROSS_LAB_MODEL_ID = DEFAULT_MODEL_ID;
 
 /** Cells sent to the worker per classify call; the worker batches inside it. */
 export const CHUNK_SIZE = 32;
