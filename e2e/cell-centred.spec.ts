@@ -72,6 +72,9 @@ test('a workstation on the previous default keeps it across reloads, is told onc
   await app.openModelsPanel();
   await page.getByRole('button', { name: `Use ${V1}` }).click();
   await expect(page.getByTestId('model-badge')).toContainText('PBC compact CNN', { timeout: 120_000 });
+  // The badge changes when the model is loaded, just before the choice is written to IndexedDB: a reload
+  // at once could race that write (as the "Keep" below could), so the test waits for what a reload reads.
+  await expect.poll(() => app.readMeta('activeModel')).toMatchObject({ kind: 'builtin', id: V1 });
   await page.reload();
   await app.waitForModel();
   await expect(page.getByTestId('model-badge')).toContainText('PBC compact CNN');
@@ -83,10 +86,13 @@ test('a workstation on the previous default keeps it across reloads, is told onc
   // "Keep" is remembered: not asked again on this workstation
   await notice.getByRole('button', { name: `Keep ${V1}` }).click();
   await expect(notice).toHaveCount(0);
+  // Written asynchronously too. One CI run failed in this test (its log was lost with the machine; not
+  // reproduced in 6 tries of an immediate reload): these two races are the candidates the test now rules out.
+  await expect.poll(() => app.readMeta(`newDefaultNotice:${V1}->${V3}`)).toBe(true);
   await page.reload();
   await app.waitForModel();
   await expect(page.getByTestId('model-badge')).toContainText('PBC compact CNN');
-  await page.waitForTimeout(500); // the kept flag is read from IndexedDB after the model loads
+  await page.waitForTimeout(1500); // the kept flag is read from IndexedDB after the model loads: give it time to (wrongly) show
   await expect(notice).toHaveCount(0);
 
   // another workstation on v1 takes the offer

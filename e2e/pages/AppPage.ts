@@ -110,6 +110,27 @@ export class AppPage {
     return fs.readFileSync(file, 'utf8');
   }
 
+  /** A value of the app's meta store in IndexedDB, read in the page (what a reload will find). */
+  async readMeta(key: string): Promise<unknown> {
+    return this.page.evaluate(async (k) => {
+      const req = indexedDB.open('dinobloom-meta');
+      const db = await new Promise<IDBDatabase>((res, rej) => {
+        req.onsuccess = () => res(req.result);
+        req.onerror = () => rej(req.error);
+      });
+      try {
+        if (!db.objectStoreNames.contains('meta')) return undefined;
+        const get = db.transaction('meta').objectStore('meta').get(k);
+        return await new Promise<unknown>((res, rej) => {
+          get.onsuccess = () => res(get.result);
+          get.onerror = () => rej(get.error);
+        });
+      } finally {
+        db.close();
+      }
+    }, key);
+  }
+
   /** Opens the case bar's "Case details" menu (fields, case files, deleting the case's cells). */
   async openCaseMenu(): Promise<void> {
     const menu = this.page.getByTestId('case-menu');
