@@ -79,7 +79,7 @@ test('a workstation on the previous default keeps it across reloads, is told onc
   await app.waitForModel();
   await expect(page.getByTestId('model-badge')).toContainText('PBC compact CNN');
   const notice = page.getByTestId('new-default-notice');
-  await expect(notice).toContainText(`This workstation uses ${V1}, the previous default model. The default is now ${V3}`);
+  await expect(notice).toContainText(`This workstation uses ${V1}, the previous default model. The default is now ${V3}: it finds the cell in each crop`);
   await app.addFiles(pbcFixtures().slice(0, 1));
   await app.waitForIdle();
   expect((JSON.parse(await app.exportJson()) as JsonExport).rows[0]!.model?.id).toBe(V1);

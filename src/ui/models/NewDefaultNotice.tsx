@@ -15,6 +15,7 @@ export function NewDefaultNotice() {
   const model = useApp((s) => s.model);
   const id = model?.manifest.id;
   const previous = BUILTIN_MODELS.find((m) => m.id === id && m.previousDefault);
+  const why = BUILTIN_MODELS.find((m) => m.id === DEFAULT_MODEL_ID)?.whyDefault;
   // undefined: not read yet; the notice waits for it so a "keep" from an earlier visit never flashes
   const [kept, setKept] = useState<boolean | undefined>(undefined);
   useEffect(() => {
@@ -35,9 +36,8 @@ export function NewDefaultNotice() {
   };
   return (
     <p className="notice notice--info" role="status" data-testid="new-default-notice">
-      This workstation uses {previous.id}, the previous default model. The default is now {DEFAULT_MODEL_ID}: it finds the cell in each crop
-      and was trained for other scanners, scales and stains (far better on other labs' cells, 0.5 points lower on PBC-scanner crops; its
-      model card in Models). Cells already classified keep their model; lab heads belong to the model they were trained on.{' '}
+      This workstation uses {previous.id}, the previous default model. The default is now {DEFAULT_MODEL_ID}
+      {why ? `: ${why}` : ''}. Cells already classified keep their model; lab heads belong to the model they were trained on.{' '}
       <button type="button" onClick={() => void activate({ kind: 'builtin', id: DEFAULT_MODEL_ID })}>
         Use {DEFAULT_MODEL_ID}
       </button>{' '}
