@@ -22,6 +22,13 @@ test('classifies real crops with the default model, exports, and restores after 
   const cores = await page.evaluate(() => navigator.hardwareConcurrency);
   expect(await app.threads()).toBe(Math.min(cores, 4));
   await expect(page.getByTestId('model-badge')).toContainText('not DinoBloom');
+  // How it runs is clipped (still read by a screen reader) until the badge is hovered or focused.
+  const backendWidth = async () => (await page.getByTestId('model-badge').locator('.model-badge__tech').boundingBox())?.width ?? 0;
+  await page.mouse.move(0, 0);
+  expect(await backendWidth()).toBeLessThanOrEqual(1);
+  await page.getByRole('group', { name: 'Active model' }).focus();
+  await expect.poll(backendWidth).toBeGreaterThan(10);
+  await page.getByRole('group', { name: 'Active model' }).blur();
   await expect(page.getByTestId('test-model-notice')).toHaveCount(0);
 
   const files = pbcFixtures();

@@ -10,7 +10,7 @@ export function ModelBadge({ model }: { model: LoadedModel }) {
   const { manifest, choice, precision } = model;
   const tech = `Runs on ${BACKEND_WORDS[choice.backend] ?? choice.backend}: ${choice.backend.toUpperCase()}${choice.backend === 'wasm' ? ` · ${choice.threads} thread${choice.threads === 1 ? '' : 's'}` : ''} · ${precision} (${choice.reason})`;
   return (
-    <span className="model-badge" data-testid="model-badge" tabIndex={0} title={tech}>
+    <span className="model-badge" data-testid="model-badge" role="group" aria-label="Active model" tabIndex={0} title={tech}>
       Model: <strong>{manifest.name}</strong> v{manifest.version}
       {model.head && model.head.id !== 'bundle' ? (
         <>
