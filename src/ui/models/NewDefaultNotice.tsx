@@ -7,6 +7,9 @@ import * as db from '../../storage/db.ts';
 /** Meta key of "keep the previous default" for one default: a newer default asks again. */
 const keptKey = (previousId: string) => `newDefaultNotice:${previousId}->${DEFAULT_MODEL_ID}`;
 
+/** Why the default replaced the previous one (config), the same on every render. */
+const why = BUILTIN_MODELS.find((m) => m.id === DEFAULT_MODEL_ID)?.whyDefault;
+
 /**
  * A workstation that used a former default opens it again (the remembered model), so its cases and lab
  * heads stay as they were. It is told once that the default changed and why, and can switch or keep.
@@ -15,7 +18,6 @@ export function NewDefaultNotice() {
   const model = useApp((s) => s.model);
   const id = model?.manifest.id;
   const previous = BUILTIN_MODELS.find((m) => m.id === id && m.previousDefault);
-  const why = BUILTIN_MODELS.find((m) => m.id === DEFAULT_MODEL_ID)?.whyDefault;
   // undefined: not read yet; the notice waits for it so a "keep" from an earlier visit never flashes
   const [kept, setKept] = useState<boolean | undefined>(undefined);
   useEffect(() => {
