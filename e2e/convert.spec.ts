@@ -219,7 +219,7 @@ test('storage full while storing (the timm safetensors file, converted up to the
     };
   });
   const page = await context.newPage();
-  const { panel, modelBefore } = await freshApp(page);
+  const { app, panel, modelBefore } = await freshApp(page);
   // (tensor mapping of all three layouts onto identical weights: src/core/checkpoint/layout.test.ts)
   await panel.drop(path.join(ck.dir, ck.files['timm-safetensors']));
   await expect(panel.error()).toContainText('Not enough browser storage to keep the converted "DinoBloom-S"', { timeout: 600_000 });
@@ -228,20 +228,6 @@ test('storage full while storing (the timm safetensors file, converted up to the
   await expect(page.getByTestId('imported-models').getByRole('listitem')).toHaveCount(0);
   await expect(page.getByTestId('model-badge')).toHaveText(modelBefore);
   // nothing half-written: no file of the failed bundle is left in IndexedDB
-  const leftover = await page.evaluate(
-    () =>
-      new Promise<number>((resolve, reject) => {
-        const req = indexedDB.open('dinobloom-bundles-files');
-        req.onsuccess = () => {
-          const db = req.result;
-          const tx = db.transaction('files', 'readonly');
-          const count = tx.objectStore('files').count();
-          count.onsuccess = () => resolve(count.result);
-          count.onerror = () => reject(count.error);
-        };
-        req.onerror = () => reject(req.error);
-      }),
-  );
-  expect(leftover).toBe(0);
+  expect(await app.readStore('dinobloom-bundles-files', 'files', 'count')).toBe(0);
   await context.close();
 });

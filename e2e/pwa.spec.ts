@@ -80,12 +80,8 @@ test('imports a zipped bundle, switches to it, keeps it across reloads; cells ke
   await page.reload();
   await app.waitForModel();
   await expect(page.getByTestId('model-badge')).toContainText('Lab import lab-tiny');
-  const ids = await page.evaluate(async () => {
-    const req = indexedDB.open('dinobloom-cells');
-    const db = await new Promise<IDBDatabase>((res) => (req.onsuccess = () => res(req.result)));
-    const all = db.transaction('cells').objectStore('cells').getAll();
-    return new Promise<string[]>((res) => (all.onsuccess = () => res((all.result as { modelId: string }[]).map((c) => c.modelId).sort())));
-  });
+  const cells = (await app.readStore('dinobloom-cells', 'cells', 'all')) as { modelId: string }[];
+  const ids = cells.map((c) => c.modelId).sort();
   expect(ids).toEqual(['lab-tiny', 'pbc-compact-cnn-v3', 'pbc-compact-cnn-v3']);
 });
 
@@ -154,12 +150,6 @@ test.describe('bad bundles leave the active model in place and nothing half-impo
     await expect(page.getByTestId('import-error')).toContainText(/Not enough browser storage/, { timeout: 120_000 });
     expect(await page.getByTestId('model-badge').innerText()).toBe(before);
     await expect(page.getByTestId('imported-models').locator('li')).toHaveCount(0);
-    const leftovers = await page.evaluate(async () => {
-      const req = indexedDB.open('dinobloom-bundles-files');
-      const db = await new Promise<IDBDatabase>((res) => (req.onsuccess = () => res(req.result)));
-      const keys = db.transaction('files').objectStore('files').getAllKeys();
-      return new Promise<number>((res) => (keys.onsuccess = () => res(keys.result.length)));
-    });
-    expect(leftovers).toBe(0);
+    expect(await app.readStore('dinobloom-bundles-files', 'files', 'count')).toBe(0);
   });
 });

@@ -110,25 +110,33 @@ export class AppPage {
     return fs.readFileSync(file, 'utf8');
   }
 
-  /** A value of the app's meta store in IndexedDB, read in the page (what a reload will find). */
-  async readMeta(key: string): Promise<unknown> {
-    return this.page.evaluate(async (k) => {
-      const req = indexedDB.open('dinobloom-meta');
+  /** Reads one of the app's IndexedDB object stores in the page (what a reload will find): the value under a
+   *  key, every value, or how many there are. A database or store the app has not created yet reads as
+   *  undefined / [] / 0. Blobs do not survive the trip out of the page: count them, do not read them. */
+  async readStore(database: string, store: string, what: { key: string } | 'all' | 'count'): Promise<unknown> {
+    return this.page.evaluate(async ({ database, store, what }) => {
+      const open = indexedDB.open(database);
       const db = await new Promise<IDBDatabase>((res, rej) => {
-        req.onsuccess = () => res(req.result);
-        req.onerror = () => rej(req.error);
+        open.onsuccess = () => res(open.result);
+        open.onerror = () => rej(open.error);
       });
       try {
-        if (!db.objectStoreNames.contains('meta')) return undefined;
-        const get = db.transaction('meta').objectStore('meta').get(k);
+        if (!db.objectStoreNames.contains(store)) return what === 'all' ? [] : what === 'count' ? 0 : undefined;
+        const os = db.transaction(store).objectStore(store);
+        const req: IDBRequest = what === 'all' ? os.getAll() : what === 'count' ? os.count() : os.get(what.key);
         return await new Promise<unknown>((res, rej) => {
-          get.onsuccess = () => res(get.result);
-          get.onerror = () => rej(get.error);
+          req.onsuccess = () => res(req.result);
+          req.onerror = () => rej(req.error);
         });
       } finally {
         db.close();
       }
-    }, key);
+    }, { database, store, what });
+  }
+
+  /** A value of the app's meta store (the remembered model, the notices already answered). */
+  async readMeta(key: string): Promise<unknown> {
+    return this.readStore('dinobloom-meta', 'meta', { key });
   }
 
   /** Opens the case bar's "Case details" menu (fields, case files, deleting the case's cells). */
