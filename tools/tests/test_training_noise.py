@@ -2,18 +2,20 @@
 `_randconv`) and the luminance-only input (`input_norm="grey"`): what each promises. The feature noise must
 never reach the exported graph (eval mode is the plain net); it must be off when the batch has no spread of
 feature statistics to scale it by; random convolutions stay images; a grey net cannot tell two crops apart
-that differ only in hue at equal luminance."""
+that differ only in hue at equal luminance; the clean/noisy consistency loss is the clean pass's cross-entropy
+plus a divergence that is zero only when the noise does not move the answer."""
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools" / "train_default"))
 from augment import _randconv  # noqa: E402
-from model import IMAGENET_MEAN, IMAGENET_STD, CellNet, perturb_feature_statistics  # noqa: E402
+from model import IMAGENET_MEAN, IMAGENET_STD, CellNet, clean_noisy_consistency_loss, perturb_feature_statistics  # noqa: E402
 
 
 def _net(style_p: float) -> CellNet:
@@ -79,3 +81,22 @@ def test_grey_input_ignores_hue_at_equal_luminance() -> None:
     plain.load_state_dict(net.state_dict())
     with torch.no_grad():  # the colour net does see the tint
         assert (plain.embed((grey - mean) / std) - plain.embed((tinted - mean) / std)).abs().max() > 1e-4
+
+
+def test_consistency_loss_is_clean_cross_entropy_plus_a_divergence() -> None:
+    x, y = _images(6), torch.tensor([0, 1, 2, 3, 4, 5])
+    net = _net(1.0).train()
+    torch.manual_seed(5)
+    loss = clean_noisy_consistency_loss(net, x, y, weight=10.0)
+    assert net.style_p == 1.0  # the noise is switched back on after the clean pass
+    torch.manual_seed(5)
+    clean = F.cross_entropy(_net(0.0).train()(x), y)  # same weights, same batch statistics, no noise
+    assert loss.item() > clean.item() + 1e-4  # the noisy pass disagrees: a positive divergence on top
+    torch.manual_seed(5)
+    weightless = clean_noisy_consistency_loss(_net(1.0).train(), x, y, weight=0.0)
+    assert torch.allclose(weightless, clean, atol=1e-6)
+    # without noise the two passes agree and the divergence is (numerically) zero
+    quiet = clean_noisy_consistency_loss(_net(0.0).train(), x, y, weight=10.0)
+    assert torch.allclose(quiet, clean, atol=1e-5)
+    loss.backward()
+    assert all(p.grad is not None for p in net.parameters() if p.requires_grad)

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import cellcrop  # noqa: E402
 from augment import augment_batch, normalise  # noqa: E402
 from cache_dataset import ensure_cache  # noqa: E402
-from model import IMAGENET_MEAN, IMAGENET_STD, CellNet  # noqa: E402
+from model import IMAGENET_MEAN, IMAGENET_STD, CellNet, clean_noisy_consistency_loss  # noqa: E402
 from init_onnx import load_bundle, reparametrise_bn  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -84,11 +84,16 @@ def main() -> None:
     ap.add_argument("--input-norm", default="none", help="none | instance (per-image channel standardisation) | grey (luminance only); model.py")
     ap.add_argument("--randconv", type=float, default=0.0, help="probability of augment._randconv per image")
     ap.add_argument("--style-noise", default="0,1", help="p,strength of model.perturb_feature_statistics (training only)")
+    ap.add_argument("--consistency", type=float, default=0.0,
+                    help="weight of the clean/noisy consistency term (model.clean_noisy_consistency_loss): each batch "
+                         "twice, cross-entropy on the pass without --style-noise only; 0: one noisy pass, as before")
     ap.add_argument("--keep-epochs", action="store_true", help="also save each epoch's EMA weights (epoch<N>.pt)")
     ap.add_argument("--bn-batches", type=int, default=16, help="--init-onnx: augmented training batches for the BN statistics")
     a = ap.parse_args()
     if a.init and a.init_onnx:
         ap.error("--init and --init-onnx are two different warm starts: give one")
+    if a.consistency > 0 and float(a.style_noise.split(",")[0]) <= 0:
+        ap.error("--consistency compares passes with and without --style-noise: give --style-noise p,strength with p > 0")
     density = tuple(float(v) for v in a.density.split(","))
     init_net = None
     if a.init_onnx:
@@ -187,7 +192,11 @@ def main() -> None:
             xb = x_tr[idx, view]
             xb = augment_batch(xb.permute(0, 3, 1, 2).float() / 255.0, gen, (a.scale_min, a.scale_max), a.shift,
                                a.stain, a.grey, density, a.mix_jitter, a.randconv)
-            loss = F.cross_entropy(model(normalise(xb, mean, std)), y_tr[idx], label_smoothing=a.label_smoothing)
+            xb = normalise(xb, mean, std)
+            if a.consistency > 0:
+                loss = clean_noisy_consistency_loss(model, xb, y_tr[idx], a.consistency, a.label_smoothing)
+            else:
+                loss = F.cross_entropy(model(xb), y_tr[idx], label_smoothing=a.label_smoothing)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
