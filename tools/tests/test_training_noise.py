@@ -3,12 +3,14 @@
 never reach the exported graph (eval mode is the plain net); it must be off when the batch has no spread of
 feature statistics to scale it by; random convolutions stay images; a grey net cannot tell two crops apart
 that differ only in hue at equal luminance; the clean/noisy consistency loss is the clean pass's cross-entropy
-plus a divergence that is zero only when the noise does not move the answer."""
+plus a divergence that is zero only when the noise does not move the answer; the noise goes only where
+style_at puts it."""
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -16,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools" / "train_default"))
 from augment import _randconv  # noqa: E402
 from model import IMAGENET_MEAN, IMAGENET_STD, CellNet, clean_noisy_consistency_loss, perturb_feature_statistics  # noqa: E402
+from train import parse_style_at  # noqa: E402
 
 
 def _net(style_p: float) -> CellNet:
@@ -100,3 +103,25 @@ def test_consistency_loss_is_clean_cross_entropy_plus_a_divergence() -> None:
     assert torch.allclose(quiet, clean, atol=1e-5)
     loss.backward()
     assert all(p.grad is not None for p in net.parameters() if p.requires_grad)
+
+
+def test_feature_noise_goes_only_where_style_at_puts_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import model as model_module  # noqa: PLC0415 - the module CellNet.forward looks the function up in
+
+    widths_seen: list[int] = []
+    original = model_module.perturb_feature_statistics
+    monkeypatch.setattr(model_module, "perturb_feature_statistics",
+                        lambda t, s: widths_seen.append(t.shape[1]) or original(t, s))
+    width_after = {"stem": 8, 0: 8, 1: 8, 2: 16, 3: 16}  # _net: stem 8, two stages of two blocks, widths 8 and 16
+    for where in (("stem",), (1,), (3,), ("stem", 1, 3), ()):
+        net = _net(1.0).train()  # p = 1: every place named in style_at is perturbed on every pass
+        net.style_at = where
+        widths_seen.clear()
+        with torch.no_grad():
+            net(_images())
+        assert widths_seen == [width_after[w] for w in where], (where, widths_seen)
+    assert parse_style_at("stem,1,3", 4) == ("stem", 1, 3)
+    assert parse_style_at(" stem ", 4) == ("stem",)
+    for bad in ("stem,4", "head", "-1"):
+        with pytest.raises(SystemExit, match="--style-at"):
+            parse_style_at(bad, 4)

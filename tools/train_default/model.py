@@ -85,9 +85,11 @@ class CellNet(nn.Module):
         # greyscale copies) and normalised again per channel, inside the graph: the net sees no hue at all, so a
         # lab's stain colours cannot move a cell from one class to another; only stain strength and morphology.
         self.input_norm = input_norm
-        # training only (train.py --style-noise): probability and strength of perturb_feature_statistics
-        # after the stem and after each of the first two stages (two blocks a stage: blocks 1 and 3)
+        # training only (train.py --style-noise): probability and strength of perturb_feature_statistics;
+        # style_at (train.py --style-at): where, "stem" and/or block indices (two blocks a stage: 1 and 3 end
+        # stages 1 and 2, the d1-d5 placement)
         self.style_p, self.style_strength = 0.0, 1.0
+        self.style_at: tuple[str | int, ...] = ("stem", 1, 3)
         self.stem = nn.Sequential(conv_bn(3, stem, 2), conv_bn(stem, widths[0]))
         layers: list[nn.Module] = []
         cin = widths[0]
@@ -112,11 +114,11 @@ class CellNet(nn.Module):
             x = (y - mean) / std
         noisy = self.training and self.style_p > 0
         x = self.stem(x)
-        if noisy and torch.rand(()) < self.style_p:
+        if noisy and "stem" in self.style_at and torch.rand(()) < self.style_p:
             x = perturb_feature_statistics(x, self.style_strength)
         for i, block in enumerate(self.stages):
             x = block(x)
-            if noisy and i in (1, 3) and torch.rand(()) < self.style_p:
+            if noisy and i in self.style_at and torch.rand(()) < self.style_p:
                 x = perturb_feature_statistics(x, self.style_strength)
         return self.pool(x).flatten(1)
 

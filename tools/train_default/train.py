@@ -52,6 +52,19 @@ def predict(model: torch.nn.Module, x_u8: torch.Tensor, mean: torch.Tensor, std:
     return torch.cat(out).numpy()
 
 
+def parse_style_at(spec: str, n_blocks: int) -> tuple[str | int, ...]:
+    """--style-at "stem,1,3" -> ("stem", 1, 3); anything else than "stem" or a block index is refused."""
+    out: list[str | int] = []
+    for part in (p.strip() for p in spec.split(",") if p.strip()):
+        if part == "stem":
+            out.append(part)
+        elif part.isdigit() and int(part) < n_blocks:
+            out.append(int(part))
+        else:
+            raise SystemExit(f"--style-at: {part!r} is neither 'stem' nor a block index 0-{n_blocks - 1}")
+    return tuple(out)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=str(HERE.parent.parent.parent / "shared/datasets/pbc"))
@@ -84,6 +97,8 @@ def main() -> None:
     ap.add_argument("--input-norm", default="none", help="none | instance (per-image channel standardisation) | grey (luminance only); model.py")
     ap.add_argument("--randconv", type=float, default=0.0, help="probability of augment._randconv per image")
     ap.add_argument("--style-noise", default="0,1", help="p,strength of model.perturb_feature_statistics (training only)")
+    ap.add_argument("--style-at", default="stem,1,3",
+                    help="where the --style-noise goes: 'stem' and/or block indices (1, 3: the ends of stages 1 and 2)")
     ap.add_argument("--consistency", type=float, default=0.0,
                     help="weight of the clean/noisy consistency term (model.clean_noisy_consistency_loss): each batch "
                          "twice, cross-entropy on the pass without --style-noise only; 0: one noisy pass, as before")
@@ -129,6 +144,7 @@ def main() -> None:
     widths = tuple(int(w) for w in a.widths.split(","))
     model = CellNet(widths, a.stem, len(classes), a.input_norm)
     model.style_p, model.style_strength = (float(v) for v in a.style_noise.split(","))
+    model.style_at = parse_style_at(a.style_at, len(model.stages))
     if init_net is not None and not (out / "last.pt").exists():
         assert init_manifest["head"]["classes"] == classes, "bundle classes differ from the training set's"
         bn_gen = torch.Generator().manual_seed(a.seed + 1)  # its own stream: the training stream stays as without
