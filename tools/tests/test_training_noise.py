@@ -16,6 +16,7 @@ import torch.nn.functional as F
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools" / "train_default"))
+import model as model_module  # noqa: E402 - the module CellNet.forward looks perturb_feature_statistics up in
 from augment import _randconv  # noqa: E402
 from model import IMAGENET_MEAN, IMAGENET_STD, CellNet, clean_noisy_consistency_loss, perturb_feature_statistics  # noqa: E402
 from train import parse_style_at  # noqa: E402
@@ -106,8 +107,6 @@ def test_consistency_loss_is_clean_cross_entropy_plus_a_divergence() -> None:
 
 
 def test_feature_noise_goes_only_where_style_at_puts_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    import model as model_module  # noqa: PLC0415 - the module CellNet.forward looks the function up in
-
     widths_seen: list[int] = []
     original = model_module.perturb_feature_statistics
     monkeypatch.setattr(model_module, "perturb_feature_statistics",
