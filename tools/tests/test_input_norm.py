@@ -16,22 +16,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools" / "train_default"))
 from model import CellNet, EmbeddingOnly, build_model  # noqa: E402
 from tools.dinobloom import bundle  # noqa: E402
+from tiny_cellnet import random_images as _images, tiny_cellnet  # noqa: E402
 
 
 def _net(input_norm: str) -> CellNet:
-    torch.manual_seed(0)
-    net = CellNet((8, 16), 8, 8, input_norm).eval()
-    with torch.no_grad():  # non-trivial BN statistics, as after training
-        for m in net.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.running_mean.uniform_(-0.2, 0.2)
-                m.running_var.uniform_(0.5, 2.0)
-    return net
-
-
-def _images(n: int = 4, size: int = 32) -> torch.Tensor:
-    g = torch.Generator().manual_seed(1)
-    return torch.rand(n, 3, size, size, generator=g) * 2 - 1
+    return tiny_cellnet(input_norm, trained_bn=True).eval()
 
 
 def test_instance_norm_ignores_channel_gain_and_offset() -> None:

@@ -20,18 +20,11 @@ import model as model_module  # noqa: E402 - the module CellNet.forward looks pe
 from augment import _randconv  # noqa: E402
 from model import IMAGENET_MEAN, IMAGENET_STD, CellNet, clean_noisy_consistency_loss, perturb_feature_statistics  # noqa: E402
 from train import parse_style_at  # noqa: E402
+from tiny_cellnet import random_images as _images, tiny_cellnet  # noqa: E402
 
 
 def _net(style_p: float) -> CellNet:
-    torch.manual_seed(0)
-    net = CellNet((8, 16), 8, 8)
-    net.style_p = style_p
-    return net
-
-
-def _images(n: int = 4, size: int = 32) -> torch.Tensor:
-    g = torch.Generator().manual_seed(1)
-    return torch.rand(n, 3, size, size, generator=g) * 2 - 1
+    return tiny_cellnet(style_p=style_p)
 
 
 def test_feature_noise_is_not_in_eval_mode() -> None:
