@@ -62,8 +62,7 @@ def test_randconv_keeps_images_in_range_and_is_seeded() -> None:
 
 
 def test_grey_input_ignores_hue_at_equal_luminance() -> None:
-    torch.manual_seed(0)
-    net = CellNet((8, 16), 8, 8, "grey").eval()
+    net = tiny_cellnet("grey").eval()
     g = torch.Generator().manual_seed(2)
     lum = torch.rand(2, 1, 32, 32, generator=g) * 0.6 + 0.2
     grey = lum.expand(-1, 3, -1, -1)
@@ -74,7 +73,7 @@ def test_grey_input_ignores_hue_at_equal_luminance() -> None:
     with torch.no_grad():
         e1, e2 = net.embed((grey - mean) / std), net.embed((tinted - mean) / std)
     assert torch.allclose(e1, e2, atol=1e-5)
-    plain = CellNet((8, 16), 8, 8).eval()
+    plain = tiny_cellnet().eval()
     plain.load_state_dict(net.state_dict())
     with torch.no_grad():  # the colour net does see the tint
         assert (plain.embed((grey - mean) / std) - plain.embed((tinted - mean) / std)).abs().max() > 1e-4
