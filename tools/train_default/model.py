@@ -73,6 +73,35 @@ def clean_noisy_consistency_loss(model: "CellNet", x: torch.Tensor, y: torch.Ten
     return ce + weight * js
 
 
+def distillation_loss(student_logits: torch.Tensor, teacher_probs: torch.Tensor, y: torch.Tensor, weight: float,
+                      temperature: float, label_smoothing: float = 0.0) -> torch.Tensor:
+    """Training only (train.py --teacher/--distill). (1 - weight) x the label cross-entropy plus weight x T^2 x
+    KL(teacher || student) at temperature T (Hinton et al. 2015; T^2 keeps the term's gradient scale as T
+    changes). `teacher_probs` are the teachers' softmax at T, averaged over teachers and views (teacher_probs).
+    The strong feature-statistics noise bought LISC at PBC's cost because the labels alone were a weak anchor on
+    noisy passes; a teacher that is better than the student on PBC (an ensemble with test-time rotations) gives
+    the whole class distribution to fit instead."""
+    ce = F.cross_entropy(student_logits, y, label_smoothing=label_smoothing)
+    if weight <= 0:
+        return ce
+    log_p = F.log_softmax(student_logits / temperature, dim=1)
+    kd = F.kl_div(log_p, teacher_probs, reduction="batchmean") * temperature ** 2
+    return (1 - weight) * ce + weight * kd
+
+
+@torch.no_grad()
+def teacher_probs(teachers: list[nn.Module], x: torch.Tensor, rotations: int, temperature: float) -> torch.Tensor:
+    """Softmax at `temperature` of each teacher (eval mode: no feature noise) on `x` and on its first
+    `rotations` quarter turns (1 = as is, 4 = the rotations of probe_tta.py), averaged."""
+    acc = None
+    for t in teachers:
+        t.eval()
+        for k in range(rotations):
+            p = (t(torch.rot90(x, k, dims=(2, 3))) / temperature).softmax(1)
+            acc = p if acc is None else acc + p
+    return acc / (len(teachers) * rotations)
+
+
 class CellNet(nn.Module):
     def __init__(self, widths: tuple[int, ...] = (32, 64, 128, 256), stem: int = 24, num_classes: int = 8,
                  input_norm: str = "none"):

@@ -31,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import cellcrop  # noqa: E402
 from augment import augment_batch, normalise  # noqa: E402
 from cache_dataset import ensure_cache  # noqa: E402
-from model import IMAGENET_MEAN, IMAGENET_STD, CellNet, clean_noisy_consistency_loss  # noqa: E402
+from model import (IMAGENET_MEAN, IMAGENET_STD, CellNet, build_model, clean_noisy_consistency_loss,  # noqa: E402
+                   distillation_loss, teacher_probs)
 from init_onnx import load_bundle, reparametrise_bn  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -63,6 +64,21 @@ def parse_style_at(spec: str, n_blocks: int) -> tuple[str | int, ...]:
         else:
             raise SystemExit(f"--style-at: {part!r} is neither 'stem' nor a block index 0-{n_blocks - 1}")
     return tuple(out)
+
+
+def load_teacher(path: Path) -> CellNet:
+    """A frozen teacher for --teacher: a bundle folder (its fp32 encoder + head, init_onnx.load_bundle, exact in
+    eval mode) or one of our training checkpoints (its EMA weights)."""
+    if path.is_dir():
+        net, _ = load_bundle(path)
+    else:
+        ck = torch.load(path, weights_only=False)  # our own training checkpoint
+        net = build_model(ck)
+        net.load_state_dict(ck["ema"])
+    net.eval()
+    for q in net.parameters():
+        q.requires_grad_(False)
+    return net
 
 
 def main() -> None:
@@ -102,6 +118,12 @@ def main() -> None:
     ap.add_argument("--consistency", type=float, default=0.0,
                     help="weight of the clean/noisy consistency term (model.clean_noisy_consistency_loss): each batch "
                          "twice, cross-entropy on the pass without --style-noise only; 0: one noisy pass, as before")
+    ap.add_argument("--teacher", default=None,
+                    help="comma-separated bundle folders or checkpoints to distil from (frozen, eval mode)")
+    ap.add_argument("--distill", type=float, default=0.0, help="weight of the distillation term (0-1) against the labels")
+    ap.add_argument("--distill-t", type=float, default=2.0, help="distillation temperature")
+    ap.add_argument("--teacher-rotations", type=int, default=1, choices=(1, 2, 3, 4),
+                    help="quarter turns of the batch the teachers' probabilities are averaged over")
     ap.add_argument("--keep-epochs", action="store_true", help="also save each epoch's EMA weights (epoch<N>.pt)")
     ap.add_argument("--bn-batches", type=int, default=16, help="--init-onnx: augmented training batches for the BN statistics")
     a = ap.parse_args()
@@ -109,7 +131,12 @@ def main() -> None:
         ap.error("--init and --init-onnx are two different warm starts: give one")
     if a.consistency > 0 and float(a.style_noise.split(",")[0]) <= 0:
         ap.error("--consistency compares passes with and without --style-noise: give --style-noise p,strength with p > 0")
+    if (a.distill > 0) != bool(a.teacher):
+        ap.error("--distill W and --teacher PATH go together")
+    if a.distill > 0 and a.consistency > 0:
+        ap.error("--distill and --consistency are two different losses: give one")
     density = tuple(float(v) for v in a.density.split(","))
+    teachers = [load_teacher(Path(t)) for t in a.teacher.split(",")] if a.teacher else []
     init_net = None
     if a.init_onnx:
         init_net, init_manifest = load_bundle(Path(a.init_onnx))
@@ -209,7 +236,10 @@ def main() -> None:
             xb = augment_batch(xb.permute(0, 3, 1, 2).float() / 255.0, gen, (a.scale_min, a.scale_max), a.shift,
                                a.stain, a.grey, density, a.mix_jitter, a.randconv)
             xb = normalise(xb, mean, std)
-            if a.consistency > 0:
+            if teachers:
+                pt = teacher_probs(teachers, xb, a.teacher_rotations, a.distill_t)
+                loss = distillation_loss(model(xb), pt, y_tr[idx], a.distill, a.distill_t, a.label_smoothing)
+            elif a.consistency > 0:
                 loss = clean_noisy_consistency_loss(model, xb, y_tr[idx], a.consistency, a.label_smoothing)
             else:
                 loss = F.cross_entropy(model(xb), y_tr[idx], label_smoothing=a.label_smoothing)
