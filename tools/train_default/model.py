@@ -102,6 +102,26 @@ def teacher_probs(teachers: list[nn.Module], x: torch.Tensor, rotations: int, te
     return acc / (len(teachers) * rotations)
 
 
+def freeze_early(net: "CellNet", through: str | int) -> list[nn.Module]:
+    """Training only (train.py --freeze-through). Freezes the stem, and with a block index also the blocks up to
+    and including it: their weights get no gradient and their BatchNorm statistics stay as loaded. The idea
+    measured with it: strong feature-statistics noise (d4) makes the early features stain-robust (what LISC
+    needs) but costs PBC accuracy because every layer was fitted under the noise; with the early part frozen,
+    the later layers and the head can be fitted on the cells as they are. Returns the frozen modules, which
+    the caller keeps in eval mode (model.train() would switch their BatchNorm back to updating)."""
+    if through == "stem":
+        frozen: list[nn.Module] = [net.stem]
+    elif isinstance(through, int) and 0 <= through < len(net.stages):
+        frozen = [net.stem, *net.stages[:through + 1]]
+    else:
+        raise ValueError(f"freeze through {through!r}: neither 'stem' nor a block index 0-{len(net.stages) - 1}")
+    for m in frozen:
+        m.eval()
+        for q in m.parameters():
+            q.requires_grad_(False)
+    return frozen
+
+
 class CellNet(nn.Module):
     def __init__(self, widths: tuple[int, ...] = (32, 64, 128, 256), stem: int = 24, num_classes: int = 8,
                  input_norm: str = "none"):

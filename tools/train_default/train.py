@@ -32,7 +32,7 @@ import cellcrop  # noqa: E402
 from augment import augment_batch, normalise  # noqa: E402
 from cache_dataset import ensure_cache  # noqa: E402
 from model import (IMAGENET_MEAN, IMAGENET_STD, CellNet, build_model, clean_noisy_consistency_loss,  # noqa: E402
-                   distillation_loss, teacher_probs)
+                   distillation_loss, freeze_early, teacher_probs)
 from init_onnx import load_bundle, reparametrise_bn  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -124,6 +124,9 @@ def main() -> None:
     ap.add_argument("--distill-t", type=float, default=2.0, help="distillation temperature")
     ap.add_argument("--teacher-rotations", type=int, default=1, choices=(1, 2, 3, 4),
                     help="quarter turns of the batch the teachers' probabilities are averaged over")
+    ap.add_argument("--freeze-through", default=None,
+                    help="'stem' or a block index: keep the stem (and the blocks up to it) as loaded, weights and "
+                         "BatchNorm statistics (model.freeze_early); only the later layers and the head train")
     ap.add_argument("--keep-epochs", action="store_true", help="also save each epoch's EMA weights (epoch<N>.pt)")
     ap.add_argument("--bn-batches", type=int, default=16, help="--init-onnx: augmented training batches for the BN statistics")
     a = ap.parse_args()
@@ -135,6 +138,8 @@ def main() -> None:
         ap.error("--distill W and --teacher PATH go together")
     if a.distill > 0 and a.consistency > 0:
         ap.error("--distill and --consistency are two different losses: give one")
+    if a.freeze_through is not None and not (a.init or a.init_onnx):
+        ap.error("--freeze-through keeps loaded layers as they are: give --init or --init-onnx")
     density = tuple(float(v) for v in a.density.split(","))
     teachers = [load_teacher(Path(t)) for t in a.teacher.split(",")] if a.teacher else []
     init_net = None
@@ -201,8 +206,15 @@ def main() -> None:
         rec = {"epoch": -1, "init": a.init, "val_acc": float((pred == y_va).mean()),
                "val_bal_acc": balanced_accuracy(y_va, pred, len(classes))}
         log(rec)
+    frozen: list[torch.nn.Module] = []
+    if a.freeze_through is not None:
+        ft = a.freeze_through.strip()
+        try:
+            frozen = freeze_early(model, int(ft) if ft.isdigit() else ft)
+        except ValueError as e:
+            ap.error(f"--freeze-through: {e}")
     ema = copy.deepcopy(model)
-    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.weight_decay)
+    opt = torch.optim.AdamW([q for q in model.parameters() if q.requires_grad], lr=a.lr, weight_decay=a.weight_decay)
     steps_per_epoch = len(y_tr) // a.batch
     total = steps_per_epoch * a.epochs
     warm = int(steps_per_epoch * a.warmup_epochs)
@@ -224,6 +236,8 @@ def main() -> None:
     t0 = time.time()
     for epoch in range(start_epoch, a.epochs):
         model.train()
+        for m in frozen:  # their BatchNorm statistics stay as loaded
+            m.eval()
         perm = torch.randperm(len(y_tr), generator=gen)
         run_loss, te = 0.0, time.time()
         for s in range(steps_per_epoch):
