@@ -15,6 +15,7 @@ import torch.nn.functional as F
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools" / "train_default"))
 from model import freeze_early  # noqa: E402
+from train import parse_places  # noqa: E402
 from tiny_cellnet import random_images, tiny_cellnet  # noqa: E402
 
 
@@ -57,6 +58,10 @@ def test_bad_places_are_refused() -> None:
     for bad in ("head", 4, -1):  # the tiny net has blocks 0-3
         with pytest.raises(ValueError, match="neither 'stem' nor a block index 0-3"):
             freeze_early(net, bad)
+    # train.py reads the flag with the --style-at parser; a bad place names this flag
+    assert parse_places(" 3 ", 8, "--freeze-through") == (3,)
+    with pytest.raises(SystemExit, match="--freeze-through: 'head' is neither 'stem' nor a block index 0-7"):
+        parse_places("head", 8, "--freeze-through")
 
 
 def test_freeze_needs_a_warm_start() -> None:

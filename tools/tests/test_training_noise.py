@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT / "tools" / "train_default"))
 import model as model_module  # noqa: E402 - the module CellNet.forward looks perturb_feature_statistics up in
 from augment import _randconv  # noqa: E402
 from model import IMAGENET_MEAN, IMAGENET_STD, CellNet, clean_noisy_consistency_loss, perturb_feature_statistics  # noqa: E402
-from train import parse_style_at  # noqa: E402
+from train import parse_places  # noqa: E402
 from tiny_cellnet import random_images as _images, tiny_cellnet  # noqa: E402
 
 
@@ -111,8 +111,8 @@ def test_feature_noise_goes_only_where_style_at_puts_it(monkeypatch: pytest.Monk
         with torch.no_grad():
             net(_images())
         assert widths_seen == [width_after[w] for w in where], (where, widths_seen)
-    assert parse_style_at("stem,1,3", 4) == ("stem", 1, 3)
-    assert parse_style_at(" stem ", 4) == ("stem",)
+    assert parse_places("stem,1,3", 4) == ("stem", 1, 3)
+    assert parse_places(" stem ", 4) == ("stem",)
     for bad in ("stem,4", "head", "-1"):
         with pytest.raises(SystemExit, match="--style-at"):
-            parse_style_at(bad, 4)
+            parse_places(bad, 4)

@@ -53,8 +53,9 @@ def predict(model: torch.nn.Module, x_u8: torch.Tensor, mean: torch.Tensor, std:
     return torch.cat(out).numpy()
 
 
-def parse_style_at(spec: str, n_blocks: int) -> tuple[str | int, ...]:
-    """--style-at "stem,1,3" -> ("stem", 1, 3); anything else than "stem" or a block index is refused."""
+def parse_places(spec: str, n_blocks: int, flag: str = "--style-at") -> tuple[str | int, ...]:
+    """Places in the net for --style-at and --freeze-through: "stem,1,3" -> ("stem", 1, 3); anything else
+    than "stem" or a block index is refused, naming the flag."""
     out: list[str | int] = []
     for part in (p.strip() for p in spec.split(",") if p.strip()):
         if part == "stem":
@@ -62,7 +63,7 @@ def parse_style_at(spec: str, n_blocks: int) -> tuple[str | int, ...]:
         elif part.isdigit() and int(part) < n_blocks:
             out.append(int(part))
         else:
-            raise SystemExit(f"--style-at: {part!r} is neither 'stem' nor a block index 0-{n_blocks - 1}")
+            raise SystemExit(f"{flag}: {part!r} is neither 'stem' nor a block index 0-{n_blocks - 1}")
     return tuple(out)
 
 
@@ -176,7 +177,7 @@ def main() -> None:
     widths = tuple(int(w) for w in a.widths.split(","))
     model = CellNet(widths, a.stem, len(classes), a.input_norm)
     model.style_p, model.style_strength = (float(v) for v in a.style_noise.split(","))
-    model.style_at = parse_style_at(a.style_at, len(model.stages))
+    model.style_at = parse_places(a.style_at, len(model.stages))
     if init_net is not None and not (out / "last.pt").exists():
         assert init_manifest["head"]["classes"] == classes, "bundle classes differ from the training set's"
         bn_gen = torch.Generator().manual_seed(a.seed + 1)  # its own stream: the training stream stays as without
@@ -208,11 +209,10 @@ def main() -> None:
         log(rec)
     frozen: list[torch.nn.Module] = []
     if a.freeze_through is not None:
-        ft = a.freeze_through.strip()
-        try:
-            frozen = freeze_early(model, int(ft) if ft.isdigit() else ft)
-        except ValueError as e:
-            ap.error(f"--freeze-through: {e}")
+        places = parse_places(a.freeze_through, len(model.stages), "--freeze-through")
+        if len(places) != 1:
+            ap.error("--freeze-through: give one place, 'stem' or a block index (the blocks before it freeze too)")
+        frozen = freeze_early(model, places[0])
     ema = copy.deepcopy(model)
     opt = torch.optim.AdamW([q for q in model.parameters() if q.requires_grad], lr=a.lr, weight_decay=a.weight_decay)
     steps_per_epoch = len(y_tr) // a.batch
