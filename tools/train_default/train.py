@@ -34,6 +34,7 @@ from cache_dataset import ensure_cache  # noqa: E402
 from model import (IMAGENET_MEAN, IMAGENET_STD, CellNet, build_model, clean_noisy_consistency_loss,  # noqa: E402
                    distillation_loss, freeze_early, teacher_probs)
 from init_onnx import load_bundle, reparametrise_bn  # noqa: E402
+from widen import parse_widen, widen  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
@@ -128,6 +129,9 @@ def main() -> None:
     ap.add_argument("--freeze-through", default=None,
                     help="'stem' or a block index: keep the stem (and the blocks up to it) as loaded, weights and "
                          "BatchNorm statistics (model.freeze_early); only the later layers and the head train")
+    ap.add_argument("--widen", default=None,
+                    help="W0,W1,W2,W3:STEM: widen the warm start to these channels first, computing the same function "
+                         "(widen.py, Net2WiderNet); needs --init or --init-onnx")
     ap.add_argument("--keep-epochs", action="store_true", help="also save each epoch's EMA weights (epoch<N>.pt)")
     ap.add_argument("--bn-batches", type=int, default=16, help="--init-onnx: augmented training batches for the BN statistics")
     a = ap.parse_args()
@@ -139,6 +143,8 @@ def main() -> None:
         ap.error("--distill W and --teacher PATH go together")
     if a.distill > 0 and a.consistency > 0:
         ap.error("--distill and --consistency are two different losses: give one")
+    if a.widen and not (a.init or a.init_onnx):
+        ap.error("--widen widens a trained net: give --init or --init-onnx")
     if a.freeze_through is not None and not (a.init or a.init_onnx):
         ap.error("--freeze-through keeps loaded layers as they are: give --init or --init-onnx")
     density = tuple(float(v) for v in a.density.split(","))
@@ -175,6 +181,10 @@ def main() -> None:
     np.random.seed(a.seed)
     torch.manual_seed(a.seed)
     widths = tuple(int(w) for w in a.widths.split(","))
+    wide_to = parse_widen(a.widen) if a.widen else None
+    resuming = (out / "last.pt").exists()
+    if wide_to and resuming:  # last.pt holds the widened net
+        widths, a.stem = wide_to
     model = CellNet(widths, a.stem, len(classes), a.input_norm)
     model.style_p, model.style_strength = (float(v) for v in a.style_noise.split(","))
     model.style_at = parse_places(a.style_at, len(model.stages))
@@ -207,6 +217,12 @@ def main() -> None:
         rec = {"epoch": -1, "init": a.init, "val_acc": float((pred == y_va).mean()),
                "val_bal_acc": balanced_accuracy(y_va, pred, len(classes))}
         log(rec)
+    if wide_to and not resuming:
+        model = widen(model, *wide_to, seed=a.seed)
+        widths, a.stem = wide_to
+        pred = predict(model, x_va, mean, std)
+        log({"epoch": -1, "widened": a.widen, "parameters": sum(q.numel() for q in model.parameters()),
+             "val_acc": float((pred == y_va).mean()), "val_bal_acc": balanced_accuracy(y_va, pred, len(classes))})
     frozen: list[torch.nn.Module] = []
     if a.freeze_through is not None:
         places = parse_places(a.freeze_through, len(model.stages), "--freeze-through")
