@@ -113,3 +113,42 @@ test('a workstation on the previous default keeps it across reloads, is told onc
   await expect(app3.page.getByTestId('new-default-notice')).toHaveCount(0);
   await fresh.close();
 });
+
+test('after a switch of models mid-case the case is told, and re-classified with the active model only on request, reviewer classes and the audit kept', async ({ page }) => {
+  const app = new AppPage(page);
+  await app.open();
+  const files = pbcFixtures().slice(0, 5);
+  await app.addFiles(files);
+  await app.waitForIdle();
+  await expect(page.getByTestId('other-model-notice')).toHaveCount(0);
+  // A reviewer's class on one cell: it must survive the re-classification.
+  const reviewed = path.basename(files[0]!);
+  await page.locator(`.thumb[data-cell-name="${reviewed}"]`).click();
+  await page.keyboard.press((await page.getByTestId('legend-ig').locator('kbd').textContent())!.trim());
+  await expect(page.locator(`.thumb[data-cell-name="${reviewed}"]`)).toHaveAttribute('data-class', 'ig');
+
+  await app.openModelsPanel();
+  await page.getByRole('button', { name: `Use ${V1}` }).click();
+  await expect(page.getByTestId('model-badge')).toContainText('PBC compact CNN', { timeout: 120_000 });
+  const notice = page.getByTestId('other-model-notice');
+  await expect(notice).toContainText(`5 cells of this case were classified by another model (${V3} v3.0.0)`);
+  // Switching alone changed nothing.
+  let rows = (JSON.parse(await app.exportJson()) as JsonExport).rows;
+  expect(new Set(rows.map((r) => r.model?.id))).toEqual(new Set([V3]));
+
+  await notice.getByRole('button', { name: /^Re-classify this case with PBC compact CNN/ }).click();
+  await app.waitForIdle();
+  await expect(notice).toHaveCount(0);
+  rows = (JSON.parse(await app.exportJson()) as JsonExport).rows;
+  expect(rows).toHaveLength(5);
+  for (const r of rows) expect(r.model?.id, r.file).toBe(V1);
+  // The whole-crop model's own answer for each cell, not v3's carried over.
+  const ref = await nativeModel(path.resolve(import.meta.dirname, `../public/models/${V1}`), 'int8');
+  const want = await ref.predictFiles(files);
+  for (const r of rows) for (const c of ref.classes) expect(Math.abs(r.probabilities![c]! - want.get(r.file)![c]!), `${r.file} ${c}`).toBeLessThan(5e-3);
+  expect(rows.find((r) => r.file === reviewed)!.userClass).toBe('ig');
+  await page.getByRole('tab', { name: /Audit trail/ }).click();
+  const entry = page.locator('tr[data-action="reclassify-model"]');
+  await expect(entry).toHaveCount(1);
+  await expect(entry).toContainText(`${V3} v3.0.0 · bundle head (5) → ${V1} v1.0.0 · bundle head`);
+});

@@ -7,9 +7,9 @@ import { UNIDENTIFIED } from './head.ts';
 
 export type CaseStatus = 'open' | 'signed';
 
-export type AuditAction = 'create' | 'edit' | 'reclassify' | 'sign' | 'unlock' | 'add-cells' | 'delete-cells' | 'remove-cell' | 'import' | 'reclassify-head';
+export type AuditAction = 'create' | 'edit' | 'reclassify' | 'sign' | 'unlock' | 'add-cells' | 'delete-cells' | 'remove-cell' | 'import' | 'reclassify-head' | 'reclassify-model';
 
-export const AUDIT_ACTIONS: readonly AuditAction[] = ['create', 'edit', 'reclassify', 'sign', 'unlock', 'add-cells', 'delete-cells', 'remove-cell', 'import', 'reclassify-head'];
+export const AUDIT_ACTIONS: readonly AuditAction[] = ['create', 'edit', 'reclassify', 'sign', 'unlock', 'add-cells', 'delete-cells', 'remove-cell', 'import', 'reclassify-head', 'reclassify-model'];
 
 export interface AuditEntry {
   /** ISO time */

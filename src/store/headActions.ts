@@ -1,21 +1,16 @@
 /**
- * Lab heads: switching, renaming, deleting, and re-classifying a stored case with the active head.
+ * Lab heads: switching, renaming, deleting (re-classifying a stored case: reclassifyActions.ts).
  * Heads are versions of an encoder (one list per bundle id); the bundle's own head always stays.
  * Switching a head changes how NEW cells are classified; re-classifying a stored case is an explicit
  * action that the audit trail records, never a side effect of switching.
  */
-import { appendAudit, isLocked } from '../core/case.ts';
-import { BUNDLE_HEAD_ID, type Cell } from '../core/cell.ts';
-import { applyHead } from '../core/head.ts';
 import type { ShiftStats } from '../core/shift/stats.ts';
 import { labHeadLinear, uniqueHeadName, type LabHeadRecord } from '../core/training/index.ts';
 import type { BundleManifest } from '../core/manifest.ts';
 import type { HeadSpec } from '../inference/types.ts';
-import { saveCase } from '../storage/cases.ts';
 import * as db from '../storage/db.ts';
-import { embeddingKey, loadEmbeddings } from '../storage/embeddings.ts';
 import { ACTIVE_HEADS_KEY, deleteHead, listHeads, saveHead, type StoredHead } from '../storage/heads.ts';
-import { runQueue, setActiveHead, updateCells } from './actions.ts';
+import { setActiveHead } from './actions.ts';
 import { useApp } from './index.ts';
 
 const set = useApp.setState;
@@ -164,67 +159,4 @@ export async function removeHead(id: string): Promise<void> {
   if (get().activeHeads[entry.encoderId] === id) await rememberActive(entry.encoderId, null);
   await refreshHeads();
   set({ headMessage: `Deleted head "${entry.name}" v${entry.version}.` });
-}
-
-/**
- * Re-classifies every classified cell of the open case with the active head: cells whose embedding
- * from this very encoder is stored get new probabilities at once; the others are queued and go
- * through the encoder again. Reviewer classes stay. One audit entry records it (old → new head).
- */
-export async function reclassifyCaseWithActiveHead(): Promise<void> {
-  const { model, activeCase } = get();
-  if (!model?.head || !activeCase) return;
-  if (isLocked(activeCase)) {
-    set({ caseError: 'This case is signed and locked: unlock it (with a reason) before re-classifying it with another head.' });
-    return;
-  }
-  const head = model.head;
-  const cells = get().order.map((id) => get().cells[id]!).filter((c) => c.status === 'classified');
-  const before = new Map<string, number>();
-  for (const c of cells) {
-    const label = c.head ? `${c.head.id === BUNDLE_HEAD_ID ? 'bundle head' : c.head.name} v${c.head.version}` : 'bundle head';
-    before.set(label, (before.get(label) ?? 0) + 1);
-  }
-  const same = cells.filter((c) => c.encoderKey === model.encoderKey);
-  const vectors = await loadEmbeddings(same.map((c) => embeddingKey(model.encoderKey, c))).catch(() => same.map(() => undefined));
-  const changed: Cell[] = [];
-  const D = model.manifest.embeddingDim;
-  const weights = await workerHeadWeights();
-  let recomputed = 0;
-  const byId = new Map(same.map((c, i) => [c.id, vectors[i]]));
-  for (const c of cells) {
-    const v = byId.get(c.id);
-    if (v && v.length === D && weights) {
-      const probs = applyHead(weights, v, 1);
-      changed.push({ ...c, probabilities: Array.from(probs, (p) => Math.round(p * 1e6) / 1e6), head, modelVersion: model.manifest.version });
-      recomputed++;
-    } else {
-      changed.push({ ...c, status: 'queued', probabilities: null });
-    }
-  }
-  updateCells(changed);
-  const from = [...before.entries()].map(([k, n]) => `${k} (${n})`).join(', ') || 'none';
-  const c = appendAudit(get().activeCase!, {
-    at: new Date().toISOString(),
-    who: get().activeCase!.operator.trim() || 'unnamed user',
-    action: 'reclassify-head',
-    from,
-    to: `${head.name} v${head.version}`,
-    detail: `${cells.length} cell(s) re-classified: ${recomputed} from stored embeddings, ${cells.length - recomputed} through the encoder again; reviewer classes kept`,
-  });
-  set({ activeCase: c, cases: get().cases.map((x) => (x.id === c.id ? c : x)) });
-  await saveCase(c).catch((e: Error) => set({ storageError: e.message }));
-  void runQueue();
-}
-
-/** The weights of the active head: a stored lab head's, or the bundle's own (handed over by the worker at load). */
-async function workerHeadWeights(): Promise<{ classes: string[]; inputDim: number; weight: Float32Array; bias: Float32Array } | null> {
-  const model = get().model;
-  if (!model?.head) return null;
-  if (model.head.id !== BUNDLE_HEAD_ID) {
-    const entry = get().labHeads.find((h) => h.id === model.head!.id);
-    return entry ? { classes: entry.classes, inputDim: entry.inputDim, weight: entry.weight, bias: entry.bias } : null;
-  }
-  const b = model.bundleHead;
-  return b ? { classes: b.classes, inputDim: model.manifest.embeddingDim, weight: b.weight, bias: b.bias } : null;
 }

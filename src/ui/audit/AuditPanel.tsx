@@ -13,6 +13,7 @@ const ACTION_WORDS: Record<AuditEntry['action'], string> = {
   'remove-cell': 'removed a cell',
   import: 'imported',
   'reclassify-head': 're-classified the case with another head',
+  'reclassify-model': 're-classified the case with another model',
 };
 
 const FIELD_WORDS: Record<string, string> = {
@@ -32,7 +33,7 @@ function change(e: AuditEntry): string {
   if (e.action === 'reclassify') return `${cls(e.from)} → ${cls(e.to)}`;
   if (e.action === 'edit') return `${FIELD_WORDS[e.detail ?? ''] ?? e.detail ?? ''}: ${e.from || '(empty)'} → ${e.to || '(empty)'}`;
   if (e.action === 'remove-cell') return e.from ? `was ${labLabel(e.from)}` : '';
-  if (e.action === 'reclassify-head') return `${e.from ?? '—'} → ${e.to ?? '—'}`;
+  if (e.action === 'reclassify-head' || e.action === 'reclassify-model') return `${e.from ?? '—'} → ${e.to ?? '—'}`;
   return '';
 }
 

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { BUNDLE_HEAD_ID } from '../../core/cell.ts';
-import { activateHead, reclassifyCaseWithActiveHead, removeHead, renameHead } from '../../store/headActions.ts';
+import { activateHead, removeHead, renameHead } from '../../store/headActions.ts';
+import { reclassifyCase } from '../../store/reclassifyActions.ts';
 import { useApp } from '../../store/index.ts';
 import type { StoredHead } from '../../storage/heads.ts';
 import { headSummary } from './headSummary.ts';
@@ -112,7 +113,7 @@ export function HeadsList({ onExport }: { onExport?: (head: StoredHead, withEnco
         <p className="small">
           {cellsWithOtherHead} cell{cellsWithOtherHead === 1 ? ' of this case was' : 's of this case were'} classified by another head. Switching
           heads only changes new cells.{' '}
-          <button type="button" disabled={caseLocked} onClick={() => void reclassifyCaseWithActiveHead()}>
+          <button type="button" disabled={caseLocked} onClick={() => void reclassifyCase()}>
             Re-classify this case with {model.head.id === BUNDLE_HEAD_ID ? 'the bundle head' : `"${model.head.name}"`}
           </button>
           {caseLocked && <span className="muted"> (unlock the case first)</span>}

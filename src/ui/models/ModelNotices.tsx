@@ -1,9 +1,11 @@
 import { trainLabHead } from '../../store/headTraining.ts';
 import { useApp } from '../../store/index.ts';
+import { OtherModelNotice } from './OtherModelNotice.tsx';
 
 /**
  * Model problems shown at the top of the page, where the user is looking: a model link (?model=) or
- * an import that failed, and an encoder that has no head yet. The Models panel may well be closed.
+ * an import that failed, an encoder that has no head yet, and an open case classified partly by another
+ * model. The Models panel may well be closed.
  */
 export function ModelNotices() {
   const importError = useApp((s) => s.importError);
@@ -37,6 +39,7 @@ export function ModelNotices() {
           </button>
         </p>
       )}
+      <OtherModelNotice />
     </>
   );
 }
