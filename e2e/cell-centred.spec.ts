@@ -3,7 +3,8 @@
  * and crops around it exactly as the native CLI path does (both run src/core/cellCrop.ts; the Python
  * training code's mirror is checked against it by vitest on committed fixtures), a crop with no cell
  * falls back to the whole crop and says so in the cell's detail, and cells keep the id of the model
- * that classified them when the user switches mid-case to the previous default (v1, whole crop).
+ * that classified them when the user switches mid-case to the previous default (v1, whole crop), and the
+ * case is re-classified with the active model only when the user asks (other-model notice).
  */
 import path from 'node:path';
 import sharp from 'sharp';

@@ -16,6 +16,17 @@ export function OtherModelNotice() {
   // A string, not an object: the selector must return the same value while nothing relevant changed.
   const summary = useApp((s) => {
     if (!s.model) return '';
+    // This runs on every store change (each batch of a large drop): a plain scan first, labels only when needed.
+    const active = s.model.manifest.id;
+    let other = false;
+    for (const id of s.order) {
+      const c = s.cells[id];
+      if (c?.status === 'classified' && c.modelId !== null && c.modelId !== active) {
+        other = true;
+        break;
+      }
+    }
+    if (!other) return '';
     const cells = s.order.map((id) => s.cells[id]!).filter(Boolean);
     const r = caseClassifiers(cells, { modelId: s.model.manifest.id, head: s.model.head });
     return r.otherModel > 0 ? `${r.otherModel}\n${r.otherModels.join(', ')}` : '';
