@@ -7,6 +7,7 @@
  * `window.__mapHarness`.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
+import { DEFAULT_MODEL_ID } from '../../../config.ts';
 import { pcaMap, MAP_NOTES, mapAxisLabels, splitPoints, stackEmbeddings, type MapLayout, type MapMethod } from '../../../core/map/layout.ts';
 import { folderOf, summarizeCaseShift } from '../../../core/shift/batch.ts';
 import { folderOffsets } from '../../../core/shift/batchEffect.ts';
@@ -86,7 +87,7 @@ export function MapHarness() {
 
   useEffect(() => {
     window.__mapHarness = { ready: false, selected: [], cells: n };
-    fetch('models/pbc-compact-cnn-v1/shift.json')
+    fetch(`models/${DEFAULT_MODEL_ID}/shift.json`)
       .then((r) => r.text())
       .then((t) => {
         const stats = parseShiftStatsText(t);
