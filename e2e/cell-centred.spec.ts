@@ -137,19 +137,42 @@ test('after a switch of models mid-case the case is told, and re-classified with
   let rows = (JSON.parse(await app.exportJson()) as JsonExport).rows;
   expect(new Set(rows.map((r) => r.model?.id))).toEqual(new Set([V3]));
 
+  // One cell's image bytes gone from browser storage (after a reload, so not in the tab's memory either):
+  // it cannot go through the new encoder, and it keeps the result it has.
+  await expect.poll(() => app.readMeta('activeModel')).toMatchObject({ kind: 'builtin', id: V1 });
+  await page.reload();
+  await app.waitForModel();
+  const lost = path.basename(files[4]!);
+  const stored = (await app.readStore('dinobloom-cells', 'cells', 'all')) as { id: string; name: string }[];
+  const lostId = stored.find((c) => c.name === lost)!.id;
+  await page.evaluate(async (id) => {
+    const open = indexedDB.open('dinobloom-images');
+    const db = await new Promise<IDBDatabase>((res, rej) => { open.onsuccess = () => res(open.result); open.onerror = () => rej(open.error); });
+    const tx = db.transaction('images', 'readwrite');
+    tx.objectStore('images').delete(id);
+    await new Promise((res, rej) => { tx.oncomplete = res; tx.onerror = () => rej(tx.error); });
+    db.close();
+  }, lostId);
+  await expect(notice).toContainText('5 cells of this case were classified by another model');
+
   await notice.getByRole('button', { name: /^Re-classify this case with PBC compact CNN/ }).click();
   await app.waitForIdle();
-  await expect(notice).toHaveCount(0);
+  await expect(page.getByText('1 cell kept the earlier model\'s result: its image is no longer in browser storage')).toBeVisible();
+  await expect(notice).toContainText('1 cell of this case was classified by another model');
   rows = (JSON.parse(await app.exportJson()) as JsonExport).rows;
   expect(rows).toHaveLength(5);
+  expect(rows.find((r) => r.file === lost)!.model?.id).toBe(V3);
+  expect(rows.find((r) => r.file === lost)!.status).not.toBe('error');
+  rows = rows.filter((r) => r.file !== lost);
   for (const r of rows) expect(r.model?.id, r.file).toBe(V1);
   // The whole-crop model's own answer for each cell, not v3's carried over.
   const ref = await nativeModel(path.resolve(import.meta.dirname, `../public/models/${V1}`), 'int8');
-  const want = await ref.predictFiles(files);
+  const want = await ref.predictFiles(files.slice(0, 4));
   for (const r of rows) for (const c of ref.classes) expect(Math.abs(r.probabilities![c]! - want.get(r.file)![c]!), `${r.file} ${c}`).toBeLessThan(5e-3);
   expect(rows.find((r) => r.file === reviewed)!.userClass).toBe('ig');
   await page.getByRole('tab', { name: /Audit trail/ }).click();
   const entry = page.locator('tr[data-action="reclassify-model"]');
   await expect(entry).toHaveCount(1);
   await expect(entry).toContainText(`${V3} v3.0.0 · bundle head (5) → ${V1} v1.0.0 · bundle head`);
+  await expect(entry).toContainText('4 cell(s) re-classified: 0 from stored embeddings, 4 through the encoder again; reviewer classes kept; 1 kept their earlier result');
 });

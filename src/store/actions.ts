@@ -354,6 +354,11 @@ function applyBatch(report: BatchReport): void {
   }
 }
 
+/** Which of these cells still have their image bytes (in this tab or in browser storage). */
+export async function haveImages(ids: string[]): Promise<boolean[]> {
+  return (await blobsFor(ids)).map((b) => b !== undefined);
+}
+
 async function blobsFor(ids: string[]): Promise<(Blob | undefined)[]> {
   const missing = ids.filter((id) => !memoryBlobs.has(id));
   const stored = missing.length ? await db.loadImages(missing).catch(() => missing.map(() => undefined)) : [];

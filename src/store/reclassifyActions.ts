@@ -9,7 +9,7 @@ import { caseClassifiers } from '../core/classifiedBy.ts';
 import { applyHead } from '../core/head.ts';
 import { saveCase } from '../storage/cases.ts';
 import { embeddingKey, loadEmbeddings } from '../storage/embeddings.ts';
-import { runQueue, updateCells } from './actions.ts';
+import { haveImages, runQueue, updateCells } from './actions.ts';
 import { useApp } from './index.ts';
 
 const set = useApp.setState;
@@ -39,17 +39,25 @@ export async function reclassifyCase(): Promise<void> {
   const weights = activeHeadWeights();
   let recomputed = 0;
   const byId = new Map(same.map((c, i) => [c.id, vectors[i]]));
+  const needEncoder = cells.filter((c) => !(byId.get(c.id)?.length === D && weights));
+  // A cell whose image is no longer stored cannot go through the encoder again: it keeps its result.
+  const present = await haveImages(needEncoder.map((c) => c.id)).catch(() => needEncoder.map(() => true));
+  const kept = new Set(needEncoder.filter((_, i) => !present[i]).map((c) => c.id));
   for (const c of cells) {
     const v = byId.get(c.id);
     if (v && v.length === D && weights) {
       const probs = applyHead(weights, v, 1);
       changed.push({ ...c, probabilities: Array.from(probs, (p) => Math.round(p * 1e6) / 1e6), head, modelVersion: model.manifest.version });
       recomputed++;
-    } else {
+    } else if (!kept.has(c.id)) {
       changed.push({ ...c, status: 'queued', probabilities: null });
     }
   }
   updateCells(changed);
+  const keptNote = kept.size ? `; ${kept.size} kept their earlier result: their image is no longer in browser storage` : '';
+  if (kept.size) {
+    set({ caseError: `${kept.size} cell${kept.size === 1 ? '' : 's'} kept the earlier model's result: ${kept.size === 1 ? 'its image is' : 'their images are'} no longer in browser storage, so ${kept.size === 1 ? 'it' : 'they'} cannot be classified again.` });
+  }
   const toModel = before.otherModel > 0;
   const headName = head.id === BUNDLE_HEAD_ID ? 'bundle head' : `${head.name} v${head.version}`;
   const c = appendAudit(get().activeCase!, {
@@ -58,7 +66,7 @@ export async function reclassifyCase(): Promise<void> {
     action: toModel ? 'reclassify-model' : 'reclassify-head',
     from: before.from,
     to: toModel ? `${model.manifest.id} v${model.manifest.version} · ${headName}` : `${head.name} v${head.version}`,
-    detail: `${cells.length} cell(s) re-classified: ${recomputed} from stored embeddings, ${cells.length - recomputed} through the encoder again; reviewer classes kept`,
+    detail: `${cells.length - kept.size} cell(s) re-classified: ${recomputed} from stored embeddings, ${cells.length - kept.size - recomputed} through the encoder again; reviewer classes kept${keptNote}`,
   });
   set({ activeCase: c, cases: get().cases.map((x) => (x.id === c.id ? c : x)) });
   await saveCase(c).catch((e: Error) => set({ storageError: e.message }));
