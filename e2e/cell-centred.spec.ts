@@ -145,14 +145,7 @@ test('after a switch of models mid-case the case is told, and re-classified with
   const lost = path.basename(files[4]!);
   const stored = (await app.readStore('dinobloom-cells', 'cells', 'all')) as { id: string; name: string }[];
   const lostId = stored.find((c) => c.name === lost)!.id;
-  await page.evaluate(async (id) => {
-    const open = indexedDB.open('dinobloom-images');
-    const db = await new Promise<IDBDatabase>((res, rej) => { open.onsuccess = () => res(open.result); open.onerror = () => rej(open.error); });
-    const tx = db.transaction('images', 'readwrite');
-    tx.objectStore('images').delete(id);
-    await new Promise((res, rej) => { tx.oncomplete = res; tx.onerror = () => rej(tx.error); });
-    db.close();
-  }, lostId);
+  await app.deleteFromStore('dinobloom-images', 'images', lostId);
   await expect(notice).toContainText('5 cells of this case were classified by another model');
 
   await notice.getByRole('button', { name: /^Re-classify this case with PBC compact CNN/ }).click();

@@ -134,6 +134,27 @@ export class AppPage {
     }, { database, store, what });
   }
 
+  /** Deletes one record of an IndexedDB store in the page (e.g. a cell's image bytes, as a browser evicting it would). */
+  async deleteFromStore(database: string, store: string, key: string): Promise<void> {
+    await this.page.evaluate(async ({ database, store, key }) => {
+      const open = indexedDB.open(database);
+      const db = await new Promise<IDBDatabase>((res, rej) => {
+        open.onsuccess = () => res(open.result);
+        open.onerror = () => rej(open.error);
+      });
+      try {
+        const tx = db.transaction(store, 'readwrite');
+        tx.objectStore(store).delete(key);
+        await new Promise<void>((res, rej) => {
+          tx.oncomplete = () => res();
+          tx.onerror = () => rej(tx.error);
+        });
+      } finally {
+        db.close();
+      }
+    }, { database, store, key });
+  }
+
   /** A value of the app's meta store (the remembered model, the notices already answered). */
   async readMeta(key: string): Promise<unknown> {
     return this.readStore('dinobloom-meta', 'meta', { key });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BUNDLE_HEAD_ID, type Cell } from './cell.ts';
-import { caseClassifiers } from './classifiedBy.ts';
+import { caseClassifiers, otherModelsOf } from './classifiedBy.ts';
 
 let n = 0;
 const cell = (over: Partial<Cell>): Cell => ({
@@ -33,5 +33,14 @@ describe('caseClassifiers', () => {
 
   it('says none for a case with nothing classified', () => {
     expect(caseClassifiers([], { modelId: 'v3', head: null })).toEqual({ classified: 0, otherModel: 0, otherHead: 0, from: 'none', otherModels: [] });
+  });
+
+  it("otherModelsOf: counts another model's classified cells only, most cells first, and skips missing entries", () => {
+    const cells = [
+      cell({ modelId: 'v1', modelVersion: '1.0.0' }), cell({ modelId: 'v2', modelVersion: '2.0.0' }), cell({ modelId: 'v2', modelVersion: '2.0.0' }),
+      cell({}), undefined, cell({ status: 'error', modelId: 'v1' }),
+    ];
+    expect(otherModelsOf(cells, 'v3')).toEqual({ count: 3, models: ['v2 v2.0.0', 'v1 v1.0.0'] });
+    expect(otherModelsOf(cells, 'v2')).toEqual({ count: 2, models: ['v1 v1.0.0', 'v3 v3.0.0'] });
   });
 });

@@ -33,23 +33,29 @@ function headLabel(h: HeadRef | null | undefined, modelVersion: string | null): 
 
 const modelLabel = (c: Cell): string => `${c.modelId} v${c.modelVersion ?? '?'}`;
 
-function tally(labels: string[]): string[] {
+/** Each distinct label with its count, most first (ties by name). */
+function tally(labels: string[]): [string, number][] {
   const counts = new Map<string, number>();
   for (const l of labels) counts.set(l, (counts.get(l) ?? 0) + 1);
-  return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([l, n]) => `${l} (${n})`);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+}
+
+const isClassified = (c: Cell | undefined): c is Cell => c?.status === 'classified' && c.modelId !== null;
+
+/**
+ * The classified cells of another model than `modelId`: how many, and which models ("id vX", most cells
+ * first). No labels are built, so the other-model notice can run it on every store change.
+ */
+export function otherModelsOf(cells: readonly (Cell | undefined)[], modelId: string): { count: number; models: string[] } {
+  const others = cells.filter((c): c is Cell => isClassified(c) && c.modelId !== modelId);
+  return { count: others.length, models: tally(others.map(modelLabel)).map(([label]) => label) };
 }
 
 export function caseClassifiers(cells: readonly Cell[], active: ActiveClassifier): CaseClassifiers {
-  const done = cells.filter((c) => c.status === 'classified' && c.modelId !== null);
-  const others = done.filter((c) => c.modelId !== active.modelId);
+  const done = cells.filter(isClassified);
+  const others = otherModelsOf(done, active.modelId);
   const otherHead = done.filter((c) => c.modelId === active.modelId && headIdOf(c.head) !== headIdOf(active.head)).length;
-  const mixed = others.length > 0;
+  const mixed = others.count > 0;
   const labels = done.map((c) => (mixed ? `${modelLabel(c)} · ${headLabel(c.head, c.modelVersion)}` : headLabel(c.head, c.modelVersion)));
-  return {
-    classified: done.length,
-    otherModel: others.length,
-    otherHead,
-    from: tally(labels).join(', ') || 'none',
-    otherModels: tally(others.map(modelLabel)).map((s) => s.replace(/ \(\d+\)$/, '')),
-  };
+  return { classified: done.length, otherModel: others.count, otherHead, from: tally(labels).map(([l, n]) => `${l} (${n})`).join(', ') || 'none', otherModels: others.models };
 }

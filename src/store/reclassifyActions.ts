@@ -39,13 +39,18 @@ export async function reclassifyCase(): Promise<void> {
   const weights = activeHeadWeights();
   let recomputed = 0;
   const byId = new Map(same.map((c, i) => [c.id, vectors[i]]));
-  const needEncoder = cells.filter((c) => !(byId.get(c.id)?.length === D && weights));
+  // The stored embedding of this encoder, when the active head can be applied to it.
+  const embeddingOf = (c: Cell): Float32Array | undefined => {
+    const v = byId.get(c.id);
+    return v && v.length === D && weights ? v : undefined;
+  };
+  const needEncoder = cells.filter((c) => !embeddingOf(c));
   // A cell whose image is no longer stored cannot go through the encoder again: it keeps its result.
   const present = await haveImages(needEncoder.map((c) => c.id)).catch(() => needEncoder.map(() => true));
   const kept = new Set(needEncoder.filter((_, i) => !present[i]).map((c) => c.id));
   for (const c of cells) {
-    const v = byId.get(c.id);
-    if (v && v.length === D && weights) {
+    const v = embeddingOf(c);
+    if (v && weights) {
       const probs = applyHead(weights, v, 1);
       changed.push({ ...c, probabilities: Array.from(probs, (p) => Math.round(p * 1e6) / 1e6), head, modelVersion: model.manifest.version });
       recomputed++;

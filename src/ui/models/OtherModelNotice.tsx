@@ -1,5 +1,6 @@
 import { useState } from 'react';
-import { caseClassifiers } from '../../core/classifiedBy.ts';
+import { useShallow } from 'zustand/react/shallow';
+import { otherModelsOf } from '../../core/classifiedBy.ts';
 import { useApp } from '../../store/index.ts';
 import { reclassifyCase } from '../../store/reclassifyActions.ts';
 
@@ -13,28 +14,18 @@ export function OtherModelNotice() {
   const model = useApp((s) => s.model);
   const caseId = useApp((s) => s.activeCase?.id ?? null);
   const locked = useApp((s) => s.activeCase?.status === 'signed');
-  // A string, not an object: the selector must return the same value while nothing relevant changed.
-  const summary = useApp((s) => {
-    if (!s.model) return '';
-    // This runs on every store change (each batch of a large drop): a plain scan first, labels only when needed.
-    const active = s.model.manifest.id;
-    let other = false;
-    for (const id of s.order) {
-      const c = s.cells[id];
-      if (c?.status === 'classified' && c.modelId !== null && c.modelId !== active) {
-        other = true;
-        break;
-      }
-    }
-    if (!other) return '';
-    const cells = s.order.map((id) => s.cells[id]!).filter(Boolean);
-    const r = caseClassifiers(cells, { modelId: s.model.manifest.id, head: s.model.head });
-    return r.otherModel > 0 ? `${r.otherModel}\n${r.otherModels.join(', ')}` : '';
-  });
+  // A shallow-compared pair: the selector runs on every store change and must give the same value while
+  // nothing relevant changed (otherModelsOf builds no labels).
+  const [n, names] = useApp(
+    useShallow((s): [number, string] => {
+      if (!s.model) return [0, ''];
+      const r = otherModelsOf(s.order.map((id) => s.cells[id]), s.model.manifest.id);
+      return [r.count, r.models.join(', ')];
+    }),
+  );
   const [dismissed, setDismissed] = useState<string | null>(null);
-  if (!model || !summary || dismissed === `${caseId}\n${summary}`) return null;
-  const [count, names] = summary.split('\n') as [string, string];
-  const n = Number(count);
+  const shown = `${caseId}\n${n}\n${names}`;
+  if (!model || n === 0 || dismissed === shown) return null;
   return (
     <p className="notice notice--warn" role="status" data-testid="other-model-notice">
       {n} cell{n === 1 ? ' of this case was' : 's of this case were'} classified by another model ({names}), not by the active “{model.manifest.name}”.
@@ -47,7 +38,7 @@ export function OtherModelNotice() {
           {locked && <span className="muted"> (unlock the case first)</span>}{' '}
         </>
       ) : null}
-      <button type="button" onClick={() => setDismissed(`${caseId}\n${summary}`)}>
+      <button type="button" onClick={() => setDismissed(shown)}>
         Keep them as they are
       </button>
     </p>
