@@ -34,6 +34,7 @@ from cache_dataset import ensure_cache  # noqa: E402
 from model import (IMAGENET_MEAN, IMAGENET_STD, CellNet, build_model, clean_noisy_consistency_loss,  # noqa: E402
                    distillation_loss, freeze_early, teacher_probs)
 from init_onnx import load_bundle, reparametrise_bn  # noqa: E402
+from narrow import macs, narrow, reestimate_bn  # noqa: E402
 from widen import parse_widen, widen  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -132,6 +133,9 @@ def main() -> None:
     ap.add_argument("--widen", default=None,
                     help="W0,W1,W2,W3:STEM: widen the warm start to these channels first, computing the same function "
                          "(widen.py, Net2WiderNet); needs --init or --init-onnx")
+    ap.add_argument("--narrow", default=None,
+                    help="W0,W1,W2,W3:STEM: prune the warm start to these channels first (narrow.py: the channels with "
+                         "the largest BatchNorm scale kept, BN statistics re-estimated); needs --init or --init-onnx")
     ap.add_argument("--keep-epochs", action="store_true", help="also save each epoch's EMA weights (epoch<N>.pt)")
     ap.add_argument("--bn-batches", type=int, default=16, help="--init-onnx: augmented training batches for the BN statistics")
     a = ap.parse_args()
@@ -145,6 +149,10 @@ def main() -> None:
         ap.error("--distill and --consistency are two different losses: give one")
     if a.widen and not (a.init or a.init_onnx):
         ap.error("--widen widens a trained net: give --init or --init-onnx")
+    if a.narrow and not (a.init or a.init_onnx):
+        ap.error("--narrow prunes a trained net: give --init or --init-onnx")
+    if a.narrow and a.widen:
+        ap.error("--narrow and --widen: give one")
     if a.freeze_through is not None and not (a.init or a.init_onnx):
         ap.error("--freeze-through keeps loaded layers as they are: give --init or --init-onnx")
     density = tuple(float(v) for v in a.density.split(","))
@@ -182,7 +190,10 @@ def main() -> None:
     torch.manual_seed(a.seed)
     widths = tuple(int(w) for w in a.widths.split(","))
     wide_to = parse_widen(a.widen) if a.widen else None
+    narrow_to = parse_widen(a.narrow, "--narrow") if a.narrow else None
     resuming = (out / "last.pt").exists()
+    if narrow_to and resuming:  # last.pt holds the pruned net
+        widths, a.stem = narrow_to
     if wide_to and resuming:  # last.pt holds the widened net
         widths, a.stem = wide_to
     model = CellNet(widths, a.stem, len(classes), a.input_norm)
@@ -222,6 +233,22 @@ def main() -> None:
         widths, a.stem = wide_to
         pred = predict(model, x_va, mean, std)
         log({"epoch": -1, "widened": a.widen, "parameters": sum(q.numel() for q in model.parameters()),
+             "val_acc": float((pred == y_va).mean()), "val_bal_acc": balanced_accuracy(y_va, pred, len(classes))})
+    if narrow_to and not resuming:
+        model = narrow(model, *narrow_to)
+        widths, a.stem = narrow_to
+        nb_gen = torch.Generator().manual_seed(a.seed + 2)  # its own stream, as the --init-onnx BN batches
+        def narrow_bn_batches():
+            for _ in range(a.bn_batches):
+                idx = torch.randint(0, len(y_tr), (a.batch,), generator=nb_gen)
+                view = torch.randint(0, x_tr.shape[1], (len(idx),), generator=nb_gen)
+                xb = augment_batch(x_tr[idx, view].permute(0, 3, 1, 2).float() / 255.0, nb_gen,
+                                   (a.scale_min, a.scale_max), a.shift, a.stain, a.grey, density, a.mix_jitter, a.randconv)
+                yield normalise(xb, mean, std)
+        n_bn = reestimate_bn(model, narrow_bn_batches())
+        pred = predict(model, x_va, mean, std)
+        log({"epoch": -1, "narrowed": a.narrow, "parameters": sum(q.numel() for q in model.parameters()),
+             "macs": macs(widths, a.stem, a.size), "bn_images": n_bn,
              "val_acc": float((pred == y_va).mean()), "val_bal_acc": balanced_accuracy(y_va, pred, len(classes))})
     frozen: list[torch.nn.Module] = []
     if a.freeze_through is not None:

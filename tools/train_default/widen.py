@@ -85,10 +85,10 @@ def widen(net: CellNet, widths: tuple[int, ...], stem: int, seed: int = 0) -> Ce
     return wide
 
 
-def parse_widen(spec: str) -> tuple[tuple[int, ...], int]:
-    """train.py --widen 'W0,W1,W2,W3:STEM' -> ((W0, W1, W2, W3), STEM)."""
+def parse_widen(spec: str, flag: str = "--widen") -> tuple[tuple[int, ...], int]:
+    """train.py --widen / --narrow 'W0,W1,W2,W3:STEM' -> ((W0, W1, W2, W3), STEM)."""
     try:
         ws, stem = spec.split(":")
         return tuple(int(w) for w in ws.split(",")), int(stem)
     except ValueError:
-        raise SystemExit(f"--widen {spec!r}: give the new stage widths and stem as W0,W1,W2,W3:STEM, e.g. 36,72,144,288:24")
+        raise SystemExit(f"{flag} {spec!r}: give the new stage widths and stem as W0,W1,W2,W3:STEM, e.g. 36,72,144,288:24")
