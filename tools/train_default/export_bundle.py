@@ -27,7 +27,7 @@ import cellcrop  # noqa: E402
 import evaluate_shifts as ev  # noqa: E402
 from cache_dataset import ensure_cache  # noqa: E402
 from calibrate import calibration_report  # noqa: E402
-from model import IMAGENET_MEAN, IMAGENET_STD, EmbeddingOnly, build_model  # noqa: E402
+from model import IMAGENET_MEAN, IMAGENET_STD, RotationAveragedEmbedding, build_model  # noqa: E402
 from tools.dinobloom import bundle  # noqa: E402
 
 MEAN = list(IMAGENET_MEAN)  # the manifest's input.mean/std: what the net (and its grey input) was trained on
@@ -50,6 +50,8 @@ def main() -> None:
     ap.add_argument("--version", default="2.0.0")
     ap.add_argument("--threshold", type=float, default=0.5)
     ap.add_argument("--data", default=str(ROOT.parent / "shared/datasets/pbc"))
+    ap.add_argument("--rotations", type=int, default=1, choices=(1, 2, 4),
+                    help="embedding = mean over this many quarter turns, inside the graph (model.RotationAveragedEmbedding)")
     a = ap.parse_args()
     run = Path(a.run)
     out = Path(a.out or ROOT / "public/models" / a.id)
@@ -58,7 +60,7 @@ def main() -> None:
     net = build_model(ck)
     net.load_state_dict(ck["ema"])
     net.eval()
-    enc = EmbeddingOnly(net).eval()
+    enc = RotationAveragedEmbedding(net, a.rotations).eval()
     size = int(ck["size"])
     resize, margin = ck.get("resize", "whole-bilinear-antialias"), float(ck.get("margin", 0.0))
     hp = json.loads((run / "hparams.json").read_text())
@@ -74,7 +76,7 @@ def main() -> None:
 
     # temperature scaling: logits of PBC val (fit on one half) and LISC (only measured, never fitted)
     with torch.no_grad():
-        val_logits = np.concatenate([net(torch.from_numpy(normalised(va["x"][i:i + 256]))).numpy()
+        val_logits = np.concatenate([net.head(enc(torch.from_numpy(normalised(va["x"][i:i + 256])))).numpy()
                                      for i in range(0, len(va["x"]), 256)])
     policy = {"resize": resize, "size": size, "margin": margin}
     lisc_files, lisc_y = ev.list_split(ev.DATA / "lisc", ev.LISC_CLASSES)
@@ -82,7 +84,7 @@ def main() -> None:
     if lisc_files:
         lx = normalised(ev.prepare(lisc_files, None, policy, 2)[0])
         with torch.no_grad():
-            lisc_logits = np.concatenate([net(torch.from_numpy(lx[i:i + 256])).numpy() for i in range(0, len(lx), 256)])
+            lisc_logits = np.concatenate([net.head(enc(torch.from_numpy(lx[i:i + 256]))).numpy() for i in range(0, len(lx), 256)])
     cal = calibration_report(val_logits, va["y"], lisc_logits, lisc_y if lisc_files else None, a.threshold)
     print("calibration:", cal)
     temp = cal["temperature"]
@@ -121,6 +123,7 @@ def main() -> None:
             "architecture": {"family": "cnn", "variant": "cellnet-compact", "depth": 2 * len(ck["widths"]) + 1,
                              "parameters": int(params), "source": "trained-here",
                              "widths": list(ck["widths"]), "stem": ck["stem"],
+                             **({"rotationsAveraged": a.rotations} if a.rotations > 1 else {}),
                              **({"inputNorm": ck["input_norm"]} if ck.get("input_norm", "none") != "none" else {})},
             "embeddingDim": int(net.embedding_dim),
             "input": {"name": "pixel_values", "size": size, "mean": MEAN, "std": STD, "resize": resize,

@@ -186,6 +186,40 @@ class EmbeddingOnly(nn.Module):
         return self.net.embed(x)
 
 
+def quarter_turn(x: torch.Tensor, k: int) -> torch.Tensor:
+    """torch.rot90(x, k, dims=(2, 3)) written with flips and a transpose, which export to ONNX (rot90 does not)."""
+    k %= 4
+    if k == 1:
+        return x.flip(3).transpose(2, 3)
+    if k == 2:
+        return x.flip(2).flip(3)
+    if k == 3:
+        return x.transpose(2, 3).flip(3)
+    return x
+
+
+class RotationAveragedEmbedding(nn.Module):
+    """What gets exported with export_bundle.py --rotations K: image -> the mean of the embeddings of its first K
+    quarter turns (K = 1: as is; 2: 0° and 90°; 4: all four). Cells have no "up" and the net was trained on every
+    rotation, but its answer still moves with the turn; the mean is a small ensemble that lifts PBC val and LISC
+    together (v3's model card). Inside the graph, so the app, the CLI, lab heads and shift statistics see one
+    embedding per cell as before; it costs one encoder pass per turn (the turns run as one batch)."""
+
+    def __init__(self, net: CellNet, rotations: int):
+        super().__init__()
+        if rotations not in (1, 2, 4):
+            raise ValueError(f"rotations {rotations}: 1, 2 or 4 quarter turns")
+        self.net, self.rotations = net, rotations
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.rotations == 1:
+            return self.net.embed(x)
+        n = x.shape[0]
+        turns = [x] + [quarter_turn(x, k) for k in range(1, self.rotations)]
+        e = self.net.embed(torch.cat(turns, 0))
+        return e.view(self.rotations, n, -1).mean(0)
+
+
 def build_model(ck: dict) -> CellNet:
     """The network a training checkpoint (best.pt) describes, weights not loaded."""
     return CellNet(tuple(ck["widths"]), ck["stem"], len(ck["classes"]), ck.get("input_norm", "none"))
