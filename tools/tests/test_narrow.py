@@ -14,17 +14,11 @@ import torch
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools" / "train_default"))
 from narrow import macs, narrow, reestimate_bn  # noqa: E402
-from tiny_cellnet import random_images, tiny_cellnet  # noqa: E402
+from tiny_cellnet import random_images, tiny_cellnet, trained_like_cellnet  # noqa: E402
 
 
 def _trained_like():
-    net = tiny_cellnet(trained_bn=True)
-    with torch.no_grad():
-        for m in net.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.uniform_(-0.3, 0.3)
-    return net.eval()
+    return trained_like_cellnet().eval()
 
 
 def _kill(bn: torch.nn.BatchNorm2d, channel: int) -> None:

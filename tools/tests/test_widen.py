@@ -14,18 +14,11 @@ import torch.nn.functional as F
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools" / "train_default"))
 from widen import parse_widen, widen  # noqa: E402
-from tiny_cellnet import random_images, tiny_cellnet  # noqa: E402
+from tiny_cellnet import random_images, tiny_cellnet, trained_like_cellnet  # noqa: E402
 
 
 def _trained_like():
-    """The tiny net with non-trivial BatchNorm affine parameters and statistics, as after training."""
-    net = tiny_cellnet(trained_bn=True)
-    with torch.no_grad():
-        for m in net.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.uniform_(-0.3, 0.3)
-    return net
+    return trained_like_cellnet()
 
 
 @pytest.mark.parametrize("mode", ["eval", "train"])

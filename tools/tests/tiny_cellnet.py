@@ -30,3 +30,14 @@ def random_images(n: int = 4, size: int = 32) -> torch.Tensor:
     """Seeded images in [-1, 1], the range of normalised crops."""
     g = torch.Generator().manual_seed(1)
     return torch.rand(n, 3, size, size, generator=g) * 2 - 1
+
+
+def trained_like_cellnet() -> CellNet:
+    """The tiny net with non-trivial BatchNorm affine parameters and statistics, as after training (in training mode)."""
+    net = tiny_cellnet(trained_bn=True)
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.3, 0.3)
+    return net

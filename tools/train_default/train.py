@@ -199,17 +199,20 @@ def main() -> None:
     model = CellNet(widths, a.stem, len(classes), a.input_norm)
     model.style_p, model.style_strength = (float(v) for v in a.style_noise.split(","))
     model.style_at = parse_places(a.style_at, len(model.stages))
+    def augmented_batches(seed: int):
+        """--bn-batches augmented training batches (normalised) for BatchNorm statistics, from their own random
+        stream, so that the training stream stays as it would be without them."""
+        g = torch.Generator().manual_seed(seed)
+        for _ in range(a.bn_batches):
+            idx = torch.randint(0, len(y_tr), (a.batch,), generator=g)
+            view = torch.randint(0, x_tr.shape[1], (len(idx),), generator=g)
+            xb = augment_batch(x_tr[idx, view].permute(0, 3, 1, 2).float() / 255.0, g,
+                               (a.scale_min, a.scale_max), a.shift, a.stain, a.grey, density, a.mix_jitter, a.randconv)
+            yield normalise(xb, mean, std)
+
     if init_net is not None and not (out / "last.pt").exists():
         assert init_manifest["head"]["classes"] == classes, "bundle classes differ from the training set's"
-        bn_gen = torch.Generator().manual_seed(a.seed + 1)  # its own stream: the training stream stays as without
-        def bn_batches():
-            for _ in range(a.bn_batches):
-                idx = torch.randint(0, len(y_tr), (a.batch,), generator=bn_gen)
-                view = torch.randint(0, x_tr.shape[1], (len(idx),), generator=bn_gen)
-                xb = augment_batch(x_tr[idx, view].permute(0, 3, 1, 2).float() / 255.0, bn_gen,
-                                   (a.scale_min, a.scale_max), a.shift, a.stain, a.grey, density, a.mix_jitter, a.randconv)
-                yield normalise(xb, mean, std)
-        n_bn = reparametrise_bn(init_net, bn_batches())
+        n_bn = reparametrise_bn(init_net, augmented_batches(a.seed + 1))
         model.load_state_dict(init_net.state_dict())
         pred = predict(model, x_va, mean, std)
         rec = {"epoch": -1, "init": a.init_onnx, "bn_images": n_bn, "val_acc": float((pred == y_va).mean()),
@@ -237,15 +240,7 @@ def main() -> None:
     if narrow_to and not resuming:
         model = narrow(model, *narrow_to)
         widths, a.stem = narrow_to
-        nb_gen = torch.Generator().manual_seed(a.seed + 2)  # its own stream, as the --init-onnx BN batches
-        def narrow_bn_batches():
-            for _ in range(a.bn_batches):
-                idx = torch.randint(0, len(y_tr), (a.batch,), generator=nb_gen)
-                view = torch.randint(0, x_tr.shape[1], (len(idx),), generator=nb_gen)
-                xb = augment_batch(x_tr[idx, view].permute(0, 3, 1, 2).float() / 255.0, nb_gen,
-                                   (a.scale_min, a.scale_max), a.shift, a.stain, a.grey, density, a.mix_jitter, a.randconv)
-                yield normalise(xb, mean, std)
-        n_bn = reestimate_bn(model, narrow_bn_batches())
+        n_bn = reestimate_bn(model, augmented_batches(a.seed + 2))
         pred = predict(model, x_va, mean, std)
         log({"epoch": -1, "narrowed": a.narrow, "parameters": sum(q.numel() for q in model.parameters()),
              "macs": macs(widths, a.stem, a.size), "bn_images": n_bn,
