@@ -1,4 +1,4 @@
-"""export_bundle.py --rotations K (model.RotationAveragedEmbedding): the exported graph's embedding is the mean of
+"""export_bundle.py --rotations K (model.EmbeddingOnly): the exported graph's embedding is the mean of
 the net's embeddings of the cell's first K quarter turns, computed per cell (a batch of cells does not mix), in
 onnxruntime as in torch; with 4 turns it no longer depends on how the cell was turned; bad K is refused."""
 from __future__ import annotations
@@ -14,7 +14,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools" / "train_default"))
-from model import RotationAveragedEmbedding, quarter_turn  # noqa: E402
+from model import EmbeddingOnly, quarter_turn  # noqa: E402
 from tools.dinobloom import bundle  # noqa: E402
 from tiny_cellnet import random_images, tiny_cellnet  # noqa: E402
 
@@ -23,7 +23,7 @@ from tiny_cellnet import random_images, tiny_cellnet  # noqa: E402
 def test_exported_mean_over_turns(tmp_path: Path, k: int) -> None:
     net = tiny_cellnet(trained_bn=True).eval()
     x = random_images(5)
-    enc = RotationAveragedEmbedding(net, k).eval()
+    enc = EmbeddingOnly(net, k).eval()
     path = bundle.export_onnx(enc, tmp_path / "enc.onnx", x[:2])
     got = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"pixel_values": x.numpy()})[0]
     with torch.no_grad():
@@ -39,7 +39,7 @@ def test_exported_mean_over_turns(tmp_path: Path, k: int) -> None:
 def test_four_turns_do_not_depend_on_the_turn() -> None:
     net = tiny_cellnet(trained_bn=True).eval()
     x = random_images(3)
-    enc = RotationAveragedEmbedding(net, 4).eval()
+    enc = EmbeddingOnly(net, 4).eval()
     with torch.no_grad():
         assert torch.allclose(enc(x), enc(torch.rot90(x, 1, dims=(2, 3))), atol=1e-5)
 
@@ -52,4 +52,4 @@ def test_quarter_turn_is_rot90() -> None:
 
 def test_other_counts_are_refused() -> None:
     with pytest.raises(ValueError, match="1, 2 or 4 quarter turns"):
-        RotationAveragedEmbedding(tiny_cellnet(), 3)
+        EmbeddingOnly(tiny_cellnet(), 3)

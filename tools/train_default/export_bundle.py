@@ -27,7 +27,7 @@ import cellcrop  # noqa: E402
 import evaluate_shifts as ev  # noqa: E402
 from cache_dataset import ensure_cache  # noqa: E402
 from calibrate import calibration_report  # noqa: E402
-from model import IMAGENET_MEAN, IMAGENET_STD, RotationAveragedEmbedding, build_model  # noqa: E402
+from model import IMAGENET_MEAN, IMAGENET_STD, EmbeddingOnly, build_model  # noqa: E402
 from tools.dinobloom import bundle  # noqa: E402
 
 MEAN = list(IMAGENET_MEAN)  # the manifest's input.mean/std: what the net (and its grey input) was trained on
@@ -51,7 +51,7 @@ def main() -> None:
     ap.add_argument("--threshold", type=float, default=0.5)
     ap.add_argument("--data", default=str(ROOT.parent / "shared/datasets/pbc"))
     ap.add_argument("--rotations", type=int, default=1, choices=(1, 2, 4),
-                    help="embedding = mean over this many quarter turns, inside the graph (model.RotationAveragedEmbedding)")
+                    help="embedding = mean over this many quarter turns, inside the graph (model.EmbeddingOnly)")
     a = ap.parse_args()
     run = Path(a.run)
     out = Path(a.out or ROOT / "public/models" / a.id)
@@ -60,7 +60,7 @@ def main() -> None:
     net = build_model(ck)
     net.load_state_dict(ck["ema"])
     net.eval()
-    enc = RotationAveragedEmbedding(net, a.rotations).eval()
+    enc = EmbeddingOnly(net, a.rotations).eval()
     size = int(ck["size"])
     resize, margin = ck.get("resize", "whole-bilinear-antialias"), float(ck.get("margin", 0.0))
     hp = json.loads((run / "hparams.json").read_text())

@@ -175,17 +175,6 @@ class CellNet(nn.Module):
         return self.head(self.embed(x))
 
 
-class EmbeddingOnly(nn.Module):
-    """What gets exported: image -> embedding."""
-
-    def __init__(self, net: CellNet):
-        super().__init__()
-        self.net = net
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net.embed(x)
-
-
 def quarter_turn(x: torch.Tensor, k: int) -> torch.Tensor:
     """torch.rot90(x, k, dims=(2, 3)) written with flips and a transpose, which export to ONNX (rot90 does not)."""
     k %= 4
@@ -198,14 +187,14 @@ def quarter_turn(x: torch.Tensor, k: int) -> torch.Tensor:
     return x
 
 
-class RotationAveragedEmbedding(nn.Module):
-    """What gets exported with export_bundle.py --rotations K: image -> the mean of the embeddings of its first K
-    quarter turns (K = 1: as is; 2: 0° and 90°; 4: all four). Cells have no "up" and the net was trained on every
-    rotation, but its answer still moves with the turn; the mean is a small ensemble that lifts PBC val and LISC
-    together (v3's model card). Inside the graph, so the app, the CLI, lab heads and shift statistics see one
+class EmbeddingOnly(nn.Module):
+    """What gets exported: image -> embedding. With export_bundle.py --rotations K (K > 1), the mean of the
+    embeddings of the image's first K quarter turns (2: 0° and 90°; 4: all four). Cells have no "up" and the net
+    was trained on every rotation, but its answer still moves with the turn; the mean is a small ensemble that
+    lifts PBC val and LISC together (v3's model card). Inside the graph, so the app, the CLI, lab heads and shift statistics see one
     embedding per cell as before; it costs one encoder pass per turn (the turns run as one batch)."""
 
-    def __init__(self, net: CellNet, rotations: int):
+    def __init__(self, net: CellNet, rotations: int = 1):
         super().__init__()
         if rotations not in (1, 2, 4):
             raise ValueError(f"rotations {rotations}: 1, 2 or 4 quarter turns")

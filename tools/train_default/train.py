@@ -192,13 +192,12 @@ def main() -> None:
     wide_to = parse_widen(a.widen) if a.widen else None
     narrow_to = parse_widen(a.narrow, "--narrow") if a.narrow else None
     resuming = (out / "last.pt").exists()
-    if narrow_to and resuming:  # last.pt holds the pruned net
-        widths, a.stem = narrow_to
-    if wide_to and resuming:  # last.pt holds the widened net
-        widths, a.stem = wide_to
+    if (wide_to or narrow_to) and resuming:  # last.pt holds the widened or pruned net
+        widths, a.stem = wide_to or narrow_to
     model = CellNet(widths, a.stem, len(classes), a.input_norm)
     model.style_p, model.style_strength = (float(v) for v in a.style_noise.split(","))
     model.style_at = parse_places(a.style_at, len(model.stages))
+
     def augmented_batches(seed: int):
         """--bn-batches augmented training batches (normalised) for BatchNorm statistics, from their own random
         stream, so that the training stream stays as it would be without them."""
