@@ -163,7 +163,9 @@ def main() -> None:
         init_net.input_norm = a.input_norm  # the BN statistics below are re-estimated under the new input
         arch = init_manifest["architecture"]
         a.widths, a.stem = ",".join(str(w) for w in arch["widths"]), int(arch["stem"])
-        assert int(init_manifest["input"]["size"]) == a.size, "--size must be the bundle's input size"
+        if int(init_manifest["input"]["size"]) != a.size:  # the net is fully convolutional: any size runs, and
+            # the BatchNorm statistics below are re-estimated at the new one; the fine-tune then adapts to the scale
+            print(f"input size {init_manifest['input']['size']} -> {a.size}: a resolution change", flush=True)
 
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
