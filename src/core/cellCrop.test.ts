@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { CELL_CENTRED_POLICY, findCell, NOTE_NO_CELL, NOTE_SMALL } from './cellCrop.ts';
+import { CELL_CENTRED_POLICY, findCell, kthSmallest, NOTE_NO_CELL, NOTE_SMALL, type CellWindow } from './cellCrop.ts';
 import { preprocess, preprocessFramed, resizeBilinearAntialias, specFromInput, type PreprocessSpec, type RasterImage } from './preprocess.ts';
 
 /** Made by tools/fixtures/make_cellcrop_fixture.py from tools/train_default/cellcrop.py (the training code). */
@@ -115,5 +115,59 @@ describe('cell-centred-v1 behaviour', () => {
   it('specFromInput carries the policy and its margin', () => {
     const s = specFromInput({ name: 'x', size: 128, mean: [0.1, 0.2, 0.3], std: [1, 1, 1], resize: 'cell-centred-v1', margin: 0.5 });
     expect(s).toEqual({ size: 128, mean: [0.1, 0.2, 0.3], std: [1, 1, 1], resize: 'cell-centred-v1', margin: 0.5 });
+  });
+});
+
+describe('the framing\'s fast paths give what the plain definitions give', () => {
+  it('kthSmallest is the sorted array\'s k-th value, ties and all', () => {
+    let seed = 12345;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (const m of [1, 2, 3, 7, 64, 500]) {
+      for (const spread of [1, 4, 1000]) {
+        const values = Float64Array.from({ length: m }, () => Math.floor(rand() * spread) - spread / 2);
+        const sorted = Float64Array.from(values).sort();
+        for (let k = 0; k < m; k++) expect(kthSmallest(Float64Array.from(values), m, k)).toBe(sorted[k]);
+      }
+    }
+    // only the first m values count
+    expect(kthSmallest(Float64Array.from([5, 1, 3, -100, -200]), 3, 0)).toBe(1);
+    expect(() => kthSmallest(new Float64Array(4), 4, 4)).toThrow(RangeError);
+    expect(() => kthSmallest(new Float64Array(4), 0, 0)).toThrow(RangeError);
+  });
+
+  /** The window as an explicit image (crop pixels, fill outside), the definition the resize must match. */
+  function padded(src: RasterImage, w: CellWindow): RasterImage {
+    const data = new Uint8ClampedArray(w.side * w.side * 3);
+    for (let y = 0; y < w.side; y++) {
+      for (let x = 0; x < w.side; x++) {
+        const sx = w.left + x;
+        const sy = w.top + y;
+        const inside = sx >= 0 && sx < src.width && sy >= 0 && sy < src.height;
+        for (let c = 0; c < 3; c++) data[(y * w.side + x) * 3 + c] = inside ? src.data[(sy * src.width + sx) * src.channels + c]! : w.fill[c]!;
+      }
+    }
+    return { width: w.side, height: w.side, channels: 3, data };
+  }
+
+  it('a window inside the crop, over each edge, larger than it or beside it: same as resizing the padded window', () => {
+    const rgb = input('neutrophil');
+    const rgba: RasterImage = { width: rgb.width, height: rgb.height, channels: 4, data: new Uint8ClampedArray(rgb.width * rgb.height * 4) };
+    for (let i = 0; i < rgb.width * rgb.height; i++) rgba.data.set(rgb.data.subarray(i * 3, i * 3 + 3), i * 4);
+    const { width: W, height: H } = rgb;
+    const fill: [number, number, number] = [230, 210, 200];
+    const windows: CellWindow[] = [
+      { left: 20, top: 10, side: 100, fill }, // inside: rows read in place
+      { left: -30, top: 15, side: 120, fill }, // over the left edge
+      { left: W - 90, top: -25, side: 120, fill }, // over the right and top edges
+      { left: 10, top: H - 60, side: 110, fill }, // over the bottom edge
+      { left: -40, top: -40, side: Math.max(W, H) + 80, fill }, // larger than the crop
+      { left: W + 5, top: 0, side: 50, fill }, // beside it: all fill
+    ];
+    for (const src of [rgb, rgba]) {
+      for (const w of windows) {
+        const out = resizeBilinearAntialias(src, 64, 64, w);
+        expect(sha(out), JSON.stringify([src.channels, w.left, w.top, w.side])).toBe(sha(resizeBilinearAntialias(padded(src, w), 64, 64)));
+      }
+    }
   });
 });

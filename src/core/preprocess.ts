@@ -155,15 +155,24 @@ function scratchBuffer(n: number): Uint8Array {
 /** Row `y` of the window (window coordinates) as RGB into `row`: the crop's pixels, `fill` outside it. */
 function windowRow(src: RasterImage, win: CellWindow, y: number, row: Uint8ClampedArray): void {
   const [r, g, b] = win.fill;
-  for (let i = 0; i < win.side * 3; i += 3) {
+  const iy = win.top + y;
+  const inside = iy >= 0 && iy < src.height;
+  const x0 = inside ? Math.max(0, win.left) : 0;
+  const x1 = inside ? Math.min(src.width, win.left + win.side) : 0;
+  // only the parts outside the crop are filled (a row inside it is all the crop's pixels)
+  const padEnd = inside && x1 > x0 ? (x0 - win.left) * 3 : win.side * 3;
+  const padStart = inside && x1 > x0 ? (x1 - win.left) * 3 : win.side * 3;
+  for (let i = 0; i < padEnd; i += 3) {
     row[i] = r;
     row[i + 1] = g;
     row[i + 2] = b;
   }
-  const iy = win.top + y;
-  if (iy < 0 || iy >= src.height) return;
-  const x0 = Math.max(0, win.left);
-  const x1 = Math.min(src.width, win.left + win.side);
+  for (let i = padStart; i < win.side * 3; i += 3) {
+    row[i] = r;
+    row[i + 1] = g;
+    row[i + 2] = b;
+  }
+  if (!inside) return;
   const sc = src.channels;
   for (let x = x0, p = (iy * src.width + x0) * sc, o = (x0 - win.left) * 3; x < x1; x++, p += sc, o += 3) {
     row[o] = src.data[p]!;
@@ -222,10 +231,15 @@ export function resizeBilinearAntialias(src: RasterImage, outW: number, outH: nu
       let sc = srcChannels;
       let rowBase = (yy + row0) * inW * sc;
       if (win && row) {
-        windowRow(src, win, yy + row0, row);
-        data = row;
-        sc = 3;
-        rowBase = 0;
+        const iy = win.top + yy + row0;
+        if (win.left >= 0 && win.left + win.side <= src.width && iy >= 0 && iy < src.height) {
+          rowBase = (iy * src.width + win.left) * sc; // the window row lies inside the crop: read it in place
+        } else {
+          windowRow(src, win, yy + row0, row);
+          data = row;
+          sc = 3;
+          rowBase = 0;
+        }
       }
       let o = yy * outW * 3;
       for (let xx = 0; xx < outW; xx++) {
