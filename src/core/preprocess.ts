@@ -152,27 +152,28 @@ function scratchBuffer(n: number): Uint8Array {
   return scratch;
 }
 
+/** Sets row[from..to) (RGB, element offsets) to one colour. */
+function fillPixels(row: Uint8ClampedArray, from: number, to: number, [r, g, b]: readonly number[]): void {
+  for (let i = from; i < to; i += 3) {
+    row[i] = r!;
+    row[i + 1] = g!;
+    row[i + 2] = b!;
+  }
+}
+
 /** Row `y` of the window (window coordinates) as RGB into `row`: the crop's pixels, `fill` outside it. */
 function windowRow(src: RasterImage, win: CellWindow, y: number, row: Uint8ClampedArray): void {
-  const [r, g, b] = win.fill;
   const iy = win.top + y;
-  const inside = iy >= 0 && iy < src.height;
-  const x0 = inside ? Math.max(0, win.left) : 0;
-  const x1 = inside ? Math.min(src.width, win.left + win.side) : 0;
-  // only the parts outside the crop are filled (a row inside it is all the crop's pixels)
-  const padEnd = inside && x1 > x0 ? (x0 - win.left) * 3 : win.side * 3;
-  const padStart = inside && x1 > x0 ? (x1 - win.left) * 3 : win.side * 3;
-  for (let i = 0; i < padEnd; i += 3) {
-    row[i] = r;
-    row[i + 1] = g;
-    row[i + 2] = b;
+  const x0 = Math.max(0, win.left);
+  const x1 = Math.min(src.width, win.left + win.side);
+  const end = win.side * 3;
+  if (iy < 0 || iy >= src.height || x1 <= x0) {
+    fillPixels(row, 0, end, win.fill);
+    return;
   }
-  for (let i = padStart; i < win.side * 3; i += 3) {
-    row[i] = r;
-    row[i + 1] = g;
-    row[i + 2] = b;
-  }
-  if (!inside) return;
+  // only the parts outside the crop are filled: the rest is overwritten with the crop's pixels below
+  fillPixels(row, 0, (x0 - win.left) * 3, win.fill);
+  fillPixels(row, (x1 - win.left) * 3, end, win.fill);
   const sc = src.channels;
   for (let x = x0, p = (iy * src.width + x0) * sc, o = (x0 - win.left) * 3; x < x1; x++, p += sc, o += 3) {
     row[o] = src.data[p]!;
@@ -205,6 +206,8 @@ export function resizeBilinearAntialias(src: RasterImage, outW: number, outH: nu
   const inH = win ? win.side : src.height;
   const { channels: srcChannels, data: srcData } = src;
   const row = win ? new Uint8ClampedArray(win.side * 3) : null;
+  // a window no wider than the crop has its in-crop rows read in place, without a copy
+  const inCropColumns = win !== undefined && win.left >= 0 && win.left + win.side <= src.width;
   const out = new Uint8ClampedArray(outW * outH * 3);
   const needH = outW !== inW;
   const needV = outH !== inH;
@@ -232,8 +235,8 @@ export function resizeBilinearAntialias(src: RasterImage, outW: number, outH: nu
       let rowBase = (yy + row0) * inW * sc;
       if (win && row) {
         const iy = win.top + yy + row0;
-        if (win.left >= 0 && win.left + win.side <= src.width && iy >= 0 && iy < src.height) {
-          rowBase = (iy * src.width + win.left) * sc; // the window row lies inside the crop: read it in place
+        if (inCropColumns && iy >= 0 && iy < src.height) {
+          rowBase = (iy * src.width + win.left) * sc;
         } else {
           windowRow(src, win, yy + row0, row);
           data = row;
