@@ -124,6 +124,7 @@ def main() -> None:
                              "parameters": int(params), "source": "trained-here",
                              "widths": list(ck["widths"]), "stem": ck["stem"],
                              **({"rotationsAveraged": a.rotations} if a.rotations > 1 else {}),
+                             **({"twinAt": ck["twin_at"]} if ck.get("twin_at") is not None else {}),
                              **({"inputNorm": ck["input_norm"]} if ck.get("input_norm", "none") != "none" else {})},
             "embeddingDim": int(net.embedding_dim),
             "input": {"name": "pixel_values", "size": size, "mean": MEAN, "std": STD, "resize": resize,

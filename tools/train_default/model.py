@@ -139,6 +139,12 @@ class CellNet(nn.Module):
         # stages 1 and 2, the d1-d5 placement)
         self.style_p, self.style_strength = 0.0, 1.0
         self.style_at: tuple[str | int, ...] = ("stem", 1, 3)
+        # train.py --twin-at N: after block N the feature map is also turned a quarter and the later blocks run on
+        # both (as one batch); the embedding is the mean of the two pooled features. Two quarter turns of the whole
+        # image (EmbeddingOnly rotations=2) lift PBC and LISC but cost two passes; this shares the blocks up to N
+        # and so costs 1 + (the later blocks' share) of a pass. Not the same function as the two turns (the early
+        # blocks are not rotation-equivariant), so it is trained (fine-tuned) with the twin in place. None: off.
+        self.twin_at: int | None = None
         self.stem = nn.Sequential(conv_bn(3, stem, 2), conv_bn(stem, widths[0]))
         layers: list[nn.Module] = []
         cin = widths[0]
@@ -165,11 +171,15 @@ class CellNet(nn.Module):
         x = self.stem(x)
         if noisy and "stem" in self.style_at and torch.rand(()) < self.style_p:
             x = perturb_feature_statistics(x, self.style_strength)
+        n = x.shape[0]
         for i, block in enumerate(self.stages):
             x = block(x)
             if noisy and i in self.style_at and torch.rand(()) < self.style_p:
                 x = perturb_feature_statistics(x, self.style_strength)
-        return self.pool(x).flatten(1)
+            if i == self.twin_at:
+                x = torch.cat([x, quarter_turn(x, 1)], 0)
+        e = self.pool(x).flatten(1)
+        return e if self.twin_at is None else e.view(2, n, -1).mean(0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.embed(x))
@@ -211,4 +221,6 @@ class EmbeddingOnly(nn.Module):
 
 def build_model(ck: dict) -> CellNet:
     """The network a training checkpoint (best.pt) describes, weights not loaded."""
-    return CellNet(tuple(ck["widths"]), ck["stem"], len(ck["classes"]), ck.get("input_norm", "none"))
+    net = CellNet(tuple(ck["widths"]), ck["stem"], len(ck["classes"]), ck.get("input_norm", "none"))
+    net.twin_at = ck.get("twin_at")
+    return net

@@ -136,6 +136,9 @@ def main() -> None:
     ap.add_argument("--narrow", default=None,
                     help="W0,W1,W2,W3:STEM: prune the warm start to these channels first (narrow.py: the channels with "
                          "the largest BatchNorm scale kept, BN statistics re-estimated); needs --init or --init-onnx")
+    ap.add_argument("--twin-at", type=int, default=None,
+                    help="block index: after it the feature map is also turned a quarter and the later blocks run on both, "
+                         "embedding = the mean (model.CellNet.twin_at); a cheaper stand-in for two quarter turns of the image")
     ap.add_argument("--keep-epochs", action="store_true", help="also save each epoch's EMA weights (epoch<N>.pt)")
     ap.add_argument("--bn-batches", type=int, default=16, help="--init-onnx: augmented training batches for the BN statistics")
     a = ap.parse_args()
@@ -153,6 +156,9 @@ def main() -> None:
         ap.error("--narrow prunes a trained net: give --init or --init-onnx")
     if a.narrow and a.widen:
         ap.error("--narrow and --widen: give one")
+    n_blocks = 2 * len(a.widths.split(","))  # two blocks a stage (CellNet); --init-onnx keeps the stage count
+    if a.twin_at is not None and not 0 <= a.twin_at < n_blocks - 1:
+        ap.error(f"--twin-at {a.twin_at}: a block index 0-{n_blocks - 2} (the twin needs a block after it)")
     if a.freeze_through is not None and not (a.init or a.init_onnx):
         ap.error("--freeze-through keeps loaded layers as they are: give --init or --init-onnx")
     density = tuple(float(v) for v in a.density.split(","))
@@ -199,6 +205,7 @@ def main() -> None:
     model = CellNet(widths, a.stem, len(classes), a.input_norm)
     model.style_p, model.style_strength = (float(v) for v in a.style_noise.split(","))
     model.style_at = parse_places(a.style_at, len(model.stages))
+    model.twin_at = a.twin_at
 
     def augmented_batches(seed: int):
         """--bn-batches augmented training batches (normalised) for BatchNorm statistics, from their own random
@@ -315,7 +322,7 @@ def main() -> None:
         # the EMA weights and what a loader needs to rebuild the model (evaluate_shifts, export_bundle, --init)
         snapshot = {"ema": ema.state_dict(), "widths": widths, "stem": a.stem, "classes": classes,
                     "size": a.size, "resize": a.resize, "margin": a.margin, "epoch": epoch, "val": this,
-                    "input_norm": a.input_norm}
+                    "input_norm": a.input_norm, "twin_at": a.twin_at}
         if bal > best["bal_acc"]:
             best = this
             torch.save(snapshot, out / "best.pt")
