@@ -91,6 +91,9 @@ def main() -> None:
 
     # The model card is written by hand from `npm run evaluate`; keep it across re-exports.
     card = (out / "MODEL_CARD.md").read_text() if (out / "MODEL_CARD.md").exists() else None
+    # shift.json holds reference statistics of the *previous* encoder's embeddings: wrong for the new one, so it is
+    # not carried over (the manifest written below has no shift entry); say so, with what re-makes it.
+    had_shift_stats = (out / "shift.json").exists()
     with bundle.staged_bundle_dir(out, overwrite=True) as d:
         if card is not None:
             (d / "MODEL_CARD.md").write_text(card)
@@ -145,6 +148,10 @@ def main() -> None:
         ]
         bundle.write_manifest(d, fields, variants, head)
     print(f"bundle written to {out}")
+    if had_shift_stats:
+        print(f"note: {out / 'shift.json'} (the previous encoder's reference statistics for the shift checks) was not kept; "
+              f"re-make it: npm run embed -- --bundle {out} --data <PBC train folder> --out train.emb && "
+              f"npm run shift-stats -- --bundle {out} --embeddings train.emb")
 
 
 if __name__ == "__main__":
