@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toExportRow, viewCell, type Cell } from './cell.ts';
+import { cellsToShow, toExportRow, viewCell, type Cell } from './cell.ts';
 
 const classes = ['a', 'b', 'c'];
 const base: Cell = {
@@ -25,5 +25,19 @@ describe('cell views', () => {
     const err: Cell = { ...base, status: 'error', probabilities: null, error: { reason: 'empty', message: 'Empty file (0 bytes).' } };
     expect(toExportRow(err, viewCell(err, classes, 0.5))).toMatchObject({ status: 'error', error: 'Empty file (0 bytes).', probabilities: null });
     expect(toExportRow(base, viewCell(base, classes, 0.9)).status).toBe('unidentified');
+  });
+});
+
+describe('cells shown when a case opens', () => {
+  const cell = (id: string, caseId: string): Cell => ({ ...base, id, caseId });
+  it('keeps the stored cells in their order, then the case\'s cells added meanwhile, never another case\'s', () => {
+    const stored = [cell('s1', 'new'), cell('s2', 'new')];
+    const inPage = [cell('old1', 'old'), cell('s2', 'new'), cell('added1', 'new'), cell('added2', 'new')];
+    expect(cellsToShow(stored, inPage, 'new').map((c) => c.id)).toEqual(['s1', 's2', 'added1', 'added2']);
+  });
+  it('is the stored list when nothing was added meanwhile', () => {
+    const stored = [cell('s1', 'new')];
+    expect(cellsToShow(stored, [cell('old1', 'old')], 'new')).toEqual(stored);
+    expect(cellsToShow([], [], 'new')).toEqual([]);
   });
 });

@@ -113,3 +113,13 @@ export function classesKey(modelId: string, head: HeadRef | null | undefined): s
 export function cellClasses(cell: Cell, modelClasses: Readonly<Record<string, string[]>>): string[] | undefined {
   return cell.modelId ? modelClasses[classesKey(cell.modelId, cell.head)] : undefined;
 }
+
+/**
+ * The cells to show for a case being opened: the stored ones, then any of this case's cells that are in the page but
+ * not stored yet — cells dropped while the case was loading (a drop right after "New case") would otherwise vanish
+ * from the view when the stored list replaced the page's.
+ */
+export function cellsToShow(stored: readonly Cell[], inPage: readonly Cell[], caseId: string): Cell[] {
+  const known = new Set(stored.map((c) => c.id));
+  return [...stored, ...inPage.filter((c) => c.caseId === caseId && !known.has(c.id))];
+}

@@ -3,7 +3,7 @@
  * clearing and exporting. Components call these; they never talk to the worker or IndexedDB.
  */
 import type { BackendSettings } from '../core/backend.ts';
-import { cellClasses, classesKey, toExportRow, viewCell, type Cell } from '../core/cell.ts';
+import { cellClasses, cellsToShow, classesKey, toExportRow, viewCell, type Cell } from '../core/cell.ts';
 import { toCsv, toJson } from '../core/export.ts';
 import { HashIndex } from '../core/duplicates.ts';
 import { isIgnoredPath, type DroppedFile } from '../core/fileFilter.ts';
@@ -114,7 +114,10 @@ export type { DroppedFile } from '../core/fileFilter.ts';
 /** Shows a case's stored cells (and drops the previous case's from memory). */
 export async function showCaseCells(caseId: string): Promise<void> {
   await persist.flush();
-  const cells = await db.loadCells(caseId).catch(() => [] as Cell[]);
+  const stored = await db.loadCells(caseId).catch(() => [] as Cell[]);
+  if (get().activeCase?.id !== caseId) return; // another case was opened meanwhile: its own call shows it
+  const now = get();
+  const cells = cellsToShow(stored, now.order.map((id) => now.cells[id]!).filter(Boolean), caseId);
   set({
     cells: Object.fromEntries(cells.map((c) => [c.id, c])),
     order: cells.map((c) => c.id),
