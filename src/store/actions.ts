@@ -15,6 +15,7 @@ import * as db from '../storage/db.ts';
 import { embeddingKey, saveEmbeddings } from '../storage/embeddings.ts';
 import { PersistQueue } from '../storage/persistQueue.ts';
 import { requestPersistence } from '../storage/quota.ts';
+import { orderedCells } from './cellsSlice.ts';
 import { useApp } from './index.ts';
 import { recordCaseEvent, recordCaseEvents } from './caseEvents.ts';
 import { caseShiftSummary, shiftExport } from './caseShift.ts';
@@ -116,8 +117,7 @@ export async function showCaseCells(caseId: string): Promise<void> {
   await persist.flush();
   const stored = await db.loadCells(caseId).catch(() => [] as Cell[]);
   if (get().activeCase?.id !== caseId) return; // another case was opened meanwhile: its own call shows it
-  const now = get();
-  const cells = cellsToShow(stored, now.order.map((id) => now.cells[id]!).filter(Boolean), caseId);
+  const cells = cellsToShow(stored, orderedCells(get()), caseId);
   set({
     cells: Object.fromEntries(cells.map((c) => [c.id, c])),
     order: cells.map((c) => c.id),
@@ -204,7 +204,7 @@ async function addFilesCounted(files: DroppedFile[], skipped: string[], opts: Ad
     return;
   }
   if (!opts.allowDuplicates) await backfillHashes();
-  const index = new HashIndex(opts.allowDuplicates ? [] : get().order.map((id) => get().cells[id]!).filter(Boolean));
+  const index = new HashIndex(opts.allowDuplicates ? [] : orderedCells(get()));
   const duplicates: { file: DroppedFile; sameAs: string }[] = [];
   let addedCount = 0;
   // Cells of this add are classified as they arrive, unless the user cancels meanwhile: the rest then

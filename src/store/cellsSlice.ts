@@ -12,6 +12,11 @@ export interface CellsSlice {
   restored: boolean;
 }
 
+/** The case's cells in gallery order (ids without a cell, which a concurrent removal can leave for a moment, left out). */
+export function orderedCells(s: Pick<CellsSlice, 'cells' | 'order'>): Cell[] {
+  return s.order.map((id) => s.cells[id]!).filter(Boolean);
+}
+
 export const createCellsSlice: StateCreator<AppState, [], [], CellsSlice> = () => ({
   cells: {},
   order: [],

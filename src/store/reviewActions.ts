@@ -12,6 +12,7 @@ import { firstPending, groupCells, nextAfter, reviewClassList, reviewSequence, s
 import * as db from '../storage/db.ts';
 import { effectiveThreshold, removeCells } from './actions.ts';
 import { currentClassName, reclassify, redoReclassify, undoReclassify } from './caseActions.ts';
+import { orderedCells } from './cellsSlice.ts';
 import { useApp, type AppState } from './index.ts';
 import { DEFAULT_REVIEW_PREFS, THUMB_MAX_PX, THUMB_MIN_PX, type ReviewPrefs } from './reviewSlice.ts';
 import { selectCell } from './selection.ts';
@@ -71,7 +72,7 @@ export function reviewItem(cell: Cell, classes: string[] | undefined, threshold:
 export function currentGroups(): CellGroup[] {
   const s = get();
   const threshold = effectiveThreshold();
-  const items = s.order.map((id) => s.cells[id]!).filter(Boolean).map((c) => reviewItem(c, cellClasses(c, s.modelClasses), threshold));
+  const items = orderedCells(s).map((c) => reviewItem(c, cellClasses(c, s.modelClasses), threshold));
   return groupCells(items, reviewClassesOf(s), { leastConfidentFirst: s.reviewPrefs.leastConfidentFirst });
 }
 

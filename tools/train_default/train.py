@@ -156,7 +156,9 @@ def main() -> None:
         ap.error("--narrow prunes a trained net: give --init or --init-onnx")
     if a.narrow and a.widen:
         ap.error("--narrow and --widen: give one")
-    n_blocks = 2 * len(a.widths.split(","))  # two blocks a stage (CellNet); --init-onnx keeps the stage count
+    # two blocks a stage (CellNet), from --widths: checked here, before any data is read; an --init-onnx bundle's widths
+    # replace --widths below, and every bundle this trainer makes has four stages, as the default --widths
+    n_blocks = 2 * len(a.widths.split(","))
     if a.twin_at is not None and not 0 <= a.twin_at < n_blocks - 1:
         ap.error(f"--twin-at {a.twin_at}: a block index 0-{n_blocks - 2} (the twin needs a block after it)")
     if a.freeze_through is not None and not (a.init or a.init_onnx):

@@ -1,6 +1,7 @@
 import { useMemo } from 'react';
 import { BUILTIN_MODELS, CROSS_LAB_MODEL_ID } from '../../config.ts';
 import { caseShiftSummary, shiftChecksOffReason, shiftRemedy } from '../../store/caseShift.ts';
+import { orderedCells } from '../../store/cellsSlice.ts';
 import { useApp } from '../../store/index.ts';
 import { ShiftBanner } from './ShiftBanner.tsx';
 
@@ -12,7 +13,7 @@ export function CaseShiftBanner() {
   const model = useApp((s) => s.model);
   const cells = useApp((s) => s.cells);
   const order = useApp((s) => s.order);
-  const summary = useMemo(() => caseShiftSummary(order.map((id) => cells[id]!).filter(Boolean), model), [order, cells, model]);
+  const summary = useMemo(() => caseShiftSummary(orderedCells({ order, cells }), model), [order, cells, model]);
   if (!model?.head || order.length === 0) return null;
   if (!model.shift) {
     return (
