@@ -296,6 +296,7 @@ async function benchModel(browser: Awaited<ReturnType<typeof launch>>, origin: s
       calibration: stats.calibration,
       peakRendererMiB: mem?.hwmMiB ?? null,
       longTasksPerRun: median(b.map((r) => r.longTasks.count)),
+      secondViewShare: median(b.map((r) => r.secondViewShare)),
     },
     native: {
       cellsPerSec: nativeCps,

@@ -15,6 +15,7 @@ import { createShiftScorer, INVALID_EMBEDDING_MESSAGE, type ShiftScorer } from '
 import { BundleError, pickVariant, type BundleManifest, type EncoderVariant } from '../src/core/manifest.ts';
 import { checkModelIo } from '../src/core/modelIo.ts';
 import { preprocessFramed, specFromInput } from '../src/core/preprocess.ts';
+import { embedWithSecondView } from '../src/core/secondView.ts';
 import {
   CALIBRATION_VERSION, calibrationCandidates, calibrationKey, describeChoice, loadCalibration, loadOverride, loadThreadsHint, measureCandidates, pickBest,
   saveCalibration, warmUp, saveThreadsHint, threadsHintKey,
@@ -95,6 +96,8 @@ const addTimings = (a: StageTimings, b: StageTimings): void => {
 export interface EngineStats {
   jobs: number;
   cells: number;
+  /** cells that got the bundle's second view (encoder.secondView) */
+  secondViewCells: number;
   batches: number;
   /** wall time spent inside classify() */
   busyMs: number;
@@ -113,7 +116,7 @@ export interface EngineStats {
   warmUp: { ms: number; completed: boolean } | null;
 }
 const stats: EngineStats = {
-  jobs: 0, cells: 0, batches: 0, busyMs: 0, timings: { ...zeroTimings(), waitMs: 0 }, batchSize: 0, overlapDecode: true, ortBuild: null, calibration: null,
+  jobs: 0, cells: 0, secondViewCells: 0, batches: 0, busyMs: 0, timings: { ...zeroTimings(), waitMs: 0 }, batchSize: 0, overlapDecode: true, ortBuild: null, calibration: null,
   lastBatchEndEpochMs: 0, batchEndsEpochMs: [], batchInferenceMsPerCell: [], warmUp: null,
 };
 (self as unknown as { __dinobloomStats: EngineStats }).__dinobloomStats = stats;
@@ -644,13 +647,21 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
         if (good.length > 0) {
           const t2 = performance.now();
           let embeddings: Float32Array;
+          let secondView: number[] = [];
           try {
-            const feeds = { [manifest.input.name]: new ort.Tensor('float32', prepared.data.subarray(0, good.length * per), [good.length, 3, size, size]) };
-            const out = await this.exclusive(() => session.run(feeds));
-            const tensor = out[manifest.output?.name ?? 'embedding'];
-            if (!tensor) throw new Error('the model produced no embedding output');
-            embeddings = (await tensor.getData()) as Float32Array;
-            for (const t of Object.values(out)) t.dispose();
+            const encode = async (input: Float32Array, n: number): Promise<Float32Array> => {
+              const feeds = { [manifest.input.name]: new ort.Tensor('float32', input.subarray(0, n * per), [n, 3, size, size]) };
+              const out = await this.exclusive(() => session.run(feeds));
+              const tensor = out[manifest.output?.name ?? 'embedding'];
+              if (!tensor) throw new Error('the model produced no embedding output');
+              const data = (await tensor.getData()) as Float32Array;
+              for (const t of Object.values(out)) t.dispose();
+              return data;
+            };
+            // The gate is the bundle's own head whichever head classifies: a cell's embedding depends on its image only.
+            ({ embeddings, secondView } = await embedWithSecondView(
+              encode, prepared.data, good.length, size, manifest.embeddingDim, manifest.encoder.secondView, this.bundleHead?.head ?? null,
+            ));
           } catch (e) {
             for (const g of good) outcomes.push({ id: g.id, ok: false, reason: 'inference-failed', message: `Inference failed: ${(e as Error).message}` });
             onBatch({ outcomes, timings, ...(active ? { head: active.ref, classes: active.head.classes } : {}) });
@@ -668,6 +679,8 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
           const c = head?.classes.length ?? 0;
           const probs = head ? applyHead(head, embeddings, good.length) : new Float32Array(0);
           const shift = active?.shift ? active.shift.scorer.assess(embeddings, good.length) : null;
+          const turned = new Set(secondView);
+          stats.secondViewCells += secondView.length;
           good.forEach((g, i) => {
             // A broken image or model can give NaN/Inf: an error, never a confident class or "in distribution".
             const bad = firstNonFinite(embeddings, i * d, (i + 1) * d);
@@ -680,6 +693,7 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
               id: g.id, ok: true, probabilities: probs.slice(i * c, (i + 1) * c), embedding: embeddings.slice(i * d, (i + 1) * d), width: g.width, height: g.height,
               ...(a?.ok ? { shift: { score: a.score, flagged: a.flagged } } : {}),
               ...(g.framing ? { framing: g.framing } : {}),
+              ...(turned.has(i) ? { secondView: true as const } : {}),
             });
           });
           timings.headMs += performance.now() - t3;

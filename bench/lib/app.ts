@@ -13,6 +13,8 @@ import type { RoundResult, Stages } from './native.ts';
 export interface EngineStats {
   jobs: number;
   cells: number;
+  /** cells that got the bundle's second view (absent in workers before encoder.secondView) */
+  secondViewCells?: number;
   batches: number;
   busyMs: number;
   timings: Stages;
@@ -46,6 +48,8 @@ export interface BrowserRound extends RoundResult {
   /** from the file input's change event until the UI shows no progress bar any more */
   uiIdleMs: number;
   longTasks: LongTasks;
+  /** share of the round's cells that got the bundle's second view (encoder.secondView; 0 without one) */
+  secondViewShare: number;
 }
 
 export interface TuningOverride {
@@ -226,6 +230,7 @@ export class BenchApp {
       pipelineCellsPerSec: (cells.length / pipelineMs) * 1000,
       uiIdleMs: idleAt - changeAt,
       longTasks: lt,
+      secondViewShare: ((after.secondViewCells ?? 0) - (before.secondViewCells ?? 0)) / cells.length,
     };
   }
 

@@ -23,6 +23,8 @@ export interface ModelResult {
     calibration: EngineStats['calibration'];
     peakRendererMiB: number | null;
     longTasksPerRun: number;
+    /** median share of cells that got the bundle's second view (absent in older results) */
+    secondViewShare?: number;
   };
   native: { cellsPerSec: number; allCellsPerSec: number[]; stagesMsPerCell: Stages; batchSize: number };
   ratio: number;
@@ -141,8 +143,9 @@ export function renderMarkdown(r: BenchResult): string {
     const cfg = x.browser.calibration
       ? `${x.browser.calibration.choice.backend} ${x.browser.badge.match(/(\d+) threads?/)?.[1] ?? x.browser.calibration.choice.threads} thr, batch ${x.browser.batchSize}, ${x.browser.ortBuild} build`
       : `batch ${x.browser.batchSize}, ${x.browser.ortBuild} build`;
+    const sv = x.browser.secondViewShare ? `; second view on ${fmt(100 * x.browser.secondViewShare, 1)} % of cells` : '';
     L.push(
-      `| ${x.label} | ${x.cellsPerRun} × ${x.runs} | ${fmt(x.browser.cellsPerSec, 2)} | ${fmt(x.browser.pipelineCellsPerSec, 2)} | ${fmt(x.native.cellsPerSec, 2)} | **${fmt(x.ratio, 2)}×** | ${stages(x.browser.stagesMsPerCell)} | ${stages(x.native.stagesMsPerCell)} | ${cfg} | ${fmt(x.browser.peakRendererMiB, 0)} MiB |`,
+      `| ${x.label} | ${x.cellsPerRun} × ${x.runs} | ${fmt(x.browser.cellsPerSec, 2)} | ${fmt(x.browser.pipelineCellsPerSec, 2)} | ${fmt(x.native.cellsPerSec, 2)} | **${fmt(x.ratio, 2)}×** | ${stages(x.browser.stagesMsPerCell)} | ${stages(x.native.stagesMsPerCell)} | ${cfg}${sv} | ${fmt(x.browser.peakRendererMiB, 0)} MiB |`,
     );
   }
   L.push('');

@@ -368,7 +368,7 @@ describe('newer cell fields (encoder, image hash, head, shift, framing)', () => 
   function extraCells(): Cell[] {
     const [c1, c2, ...rest] = makeCells();
     return [
-      { ...c1!, encoderKey: `${MODEL}:${'cd'.repeat(32)}`, imageHash: HASH, head: labHead, shift: { score: 41.5, flagged: true }, framing: { cellFound: false, note: 'no cell found: whole crop used' } },
+      { ...c1!, encoderKey: `${MODEL}:${'cd'.repeat(32)}`, imageHash: HASH, head: labHead, shift: { score: 41.5, flagged: true }, framing: { cellFound: false, note: 'no cell found: whole crop used' }, secondView: true },
       { ...c2!, head: null, shift: null },
       ...rest,
     ];
@@ -391,12 +391,14 @@ describe('newer cell fields (encoder, image hash, head, shift, framing)', () => 
     doc.cells[0]!.imageHash = 'XYZ';
     doc.cells[0]!.shift = { score: 'high', flagged: true };
     doc.cells[1]!.head = { id: 3 };
+    doc.cells[0]!.secondView = 'yes';
     const parsed = parseCaseArchive(doc);
     expect(parsed.ok).toBe(false);
     if (parsed.ok) return;
     expect(parsed.errors.join('\n')).toMatch(/cells\[0\]\.imageHash must be 64 lowercase hex/);
     expect(parsed.errors.join('\n')).toMatch(/cells\[0\]\.shift must be null or \{ score: number, flagged: boolean \}/);
     expect(parsed.errors.join('\n')).toMatch(/cells\[1\]\.head must be null or \{ id, name, version \}/);
+    expect(parsed.errors.join('\n')).toMatch(/cells\[0\]\.secondView must be true or false/);
   });
 
   it('checks probabilities against the lab head classes, not the bundle head', () => {

@@ -129,6 +129,7 @@ function copyCell(c: Cell): Cell {
   if (c.head !== undefined) out.head = c.head ? { id: c.head.id, name: c.head.name, version: c.head.version } : null;
   if (c.shift !== undefined) out.shift = c.shift ? { score: c.shift.score, flagged: c.shift.flagged } : null;
   if (c.framing !== undefined) out.framing = { cellFound: c.framing.cellFound, ...(c.framing.note !== undefined ? { note: c.framing.note } : {}) };
+  if (c.secondView !== undefined) out.secondView = c.secondView;
   return out;
 }
 
@@ -434,9 +435,9 @@ function parseCell(p: Problems, v: unknown, i: number, modelClasses: ReadonlyMap
   return cell;
 }
 
-/** The optional fields of newer cells (encoder, image hash, head, shift check, framing); absent ones stay absent. */
-function parseCellExtras(p: Problems, v: Record<string, unknown>, path: string): Pick<Cell, 'encoderKey' | 'imageHash' | 'head' | 'shift' | 'framing'> {
-  const out: Pick<Cell, 'encoderKey' | 'imageHash' | 'head' | 'shift' | 'framing'> = {};
+/** The optional fields of newer cells (encoder, image hash, head, shift check, framing, second view); absent ones stay absent. */
+function parseCellExtras(p: Problems, v: Record<string, unknown>, path: string): Pick<Cell, 'encoderKey' | 'imageHash' | 'head' | 'shift' | 'framing' | 'secondView'> {
+  const out: Pick<Cell, 'encoderKey' | 'imageHash' | 'head' | 'shift' | 'framing' | 'secondView'> = {};
   const r = new Reader(p, v, path);
   if (v.encoderKey !== undefined) out.encoderKey = r.string('encoderKey', { nonEmpty: true });
   if (v.imageHash !== undefined) {
@@ -461,6 +462,10 @@ function parseCellExtras(p: Problems, v: Record<string, unknown>, path: string):
     if (isObj(f) && typeof f.cellFound === 'boolean' && (f.note === undefined || typeof f.note === 'string')) {
       out.framing = { cellFound: f.cellFound, ...(typeof f.note === 'string' ? { note: f.note } : {}) };
     } else p.add(`${path}.framing must be { cellFound: boolean, note?: string } (got ${show(f)})`);
+  }
+  if (v.secondView !== undefined) {
+    if (typeof v.secondView === 'boolean') out.secondView = v.secondView;
+    else p.add(`${path}.secondView must be true or false (got ${show(v.secondView)})`);
   }
   return out;
 }

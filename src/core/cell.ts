@@ -52,6 +52,8 @@ export interface Cell {
   /** Shift check of this cell; null/absent when the model has no reference statistics (checks off). */
   shift?: CellShift | null;
   framing?: CellFraming;
+  /** The encoder also read this cell turned a quarter and averaged both views (its first view was unsure: manifest encoder.secondView). */
+  secondView?: boolean;
   /** A reviewer's class; wins over the prediction everywhere. */
   userClass: string | null;
   error: { reason: string; message: string } | null;

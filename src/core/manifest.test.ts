@@ -73,6 +73,12 @@ const broken: [string, (m: Json) => void, RegExp?][] = [
   ['version too long', (m) => (m.version = 'v'.repeat(51))],
   ['description too long (code points)', (m) => (m.description = '😀'.repeat(2001))],
   ['testModel string', (m) => (m.testModel = 'yes')],
+  ['secondView quarterTurns 4', (m) => (at(m, 'encoder').secondView = { quarterTurns: 4, belowConfidence: 0.8 }), /^encoder\.secondView\.quarterTurns must be/],
+  ['secondView belowConfidence 0', (m) => (at(m, 'encoder').secondView = { quarterTurns: 1, belowConfidence: 0 })],
+  ['secondView belowConfidence above 1', (m) => (at(m, 'encoder').secondView = { quarterTurns: 1, belowConfidence: 1.5 })],
+  ['secondView missing threshold', (m) => (at(m, 'encoder').secondView = { quarterTurns: 1 }), /encoder\.secondView is missing required property "belowConfidence"/],
+  ['secondView unknown key', (m) => (at(m, 'encoder').secondView = { quarterTurns: 1, belowConfidence: 0.8, views: 2 })],
+  ['secondView without a head', (m) => { at(m, 'encoder').secondView = { quarterTurns: 1, belowConfidence: 0.8 }; delete m.head; }, /^encoder\.secondView needs the bundle's own head/],
   ['architecture missing family', (m) => delete at(m, 'architecture').family, /architecture is missing required property "family"/],
   ['architecture bad family', (m) => (at(m, 'architecture').family = 'resnet')],
   ['architecture depth 0', (m) => (at(m, 'architecture').depth = 0)],
@@ -158,6 +164,7 @@ const goodVariants: [string, (m: Json) => void][] = [
   ['as is', () => {}],
   ['encoder-only (no head)', (m) => delete m.head],
   ['no shift statistics (checks off)', (m) => delete m.shift],
+  ['a second view for doubtful cells', (m) => (at(m, 'encoder').secondView = { quarterTurns: 1, belowConfidence: 0.8 })],
   ['minimal', (m) => {
     for (const k of ['description', 'testModel', 'output', 'head', 'shift', 'dataCredit', 'metrics', 'convertedFrom']) delete m[k];
     m.architecture = { family: 'cnn', variant: 'cellnet-compact' };

@@ -94,6 +94,17 @@ export interface BundleConvertedFrom {
   notes?: string[];
 }
 
+/**
+ * A second, turned encoder pass for the cells the bundle's own head is unsure of; the cell's embedding is
+ * the mean of both views' (src/core/secondView.ts applies it, in the worker and the CLI alike).
+ */
+export interface SecondViewPolicy {
+  /** quarter turns of the second view (1: 90°, the direction of torch.rot90(x, 1, dims=(2, 3))) */
+  quarterTurns: 1 | 2 | 3;
+  /** a cell gets the second view when its largest first-view probability is below this */
+  belowConfidence: number;
+}
+
 export interface BundleManifest {
   formatVersion: 1;
   id: string;
@@ -107,7 +118,8 @@ export interface BundleManifest {
   input: BundleInput;
   /** ONNX output name; absent means "embedding" */
   output?: { name: string };
-  encoder: { variants: EncoderVariant[] };
+  /** secondView: a second, turned pass for the cells the bundle's head is unsure of (src/core/secondView.ts) */
+  encoder: { variants: EncoderVariant[]; secondView?: SecondViewPolicy };
   /** absent in an encoder-only bundle straight from the converter */
   head?: BundleHeadEntry;
   /** absent: the app runs with shift checks off for this bundle */
@@ -301,10 +313,17 @@ export function validateManifest(json: unknown): ManifestValidation {
   });
 
   c.optional(m, 'encoder', (e) => {
-    if (!c.object('encoder', e, ['variants'], ['variants'])) return;
+    if (!c.object('encoder', e, ['variants'], ['variants', 'secondView'])) return;
     c.optional(e, 'variants', (vs) => {
       if (!c.array('encoder.variants', vs, { min: 1 })) return;
       vs.forEach((v, i) => checkVariant(c, `encoder.variants[${i}]`, v));
+    });
+    c.optional(e, 'secondView', (sv) => {
+      if (!c.object('encoder.secondView', sv, ['quarterTurns', 'belowConfidence'], ['quarterTurns', 'belowConfidence'])) return;
+      c.optional(sv, 'quarterTurns', (v) => c.number('encoder.secondView.quarterTurns', v, { integer: true, min: 1, max: 3 }));
+      c.optional(sv, 'belowConfidence', (v) => c.number('encoder.secondView.belowConfidence', v, { exclusiveMin: 0, max: 1 }));
+      // the gate is the bundle's own head: an encoder-only bundle has nothing to be unsure with
+      if (!('head' in m)) c.err('encoder.secondView', 'needs the bundle\'s own head (the second view is for cells its head is unsure of)');
     });
   });
 

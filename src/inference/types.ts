@@ -94,6 +94,8 @@ export type CellOutcome =
       shift?: { score: number; flagged: boolean };
       /** present for cell-centred models */
       framing?: { cellFound: boolean; note?: string };
+      /** the bundle's encoder.secondView gave this cell a second, turned pass (its first view was unsure) */
+      secondView?: true;
     }
   | { id: string; ok: false; reason: SniffError['reason'] | 'decode-failed' | 'inference-failed' | 'embedding-invalid'; message: string };
 

@@ -337,6 +337,8 @@ function applyBatch(report: BatchReport): void {
       if (model) next.encoderKey = model.encoderKey;
       if (o.framing) next.framing = { ...o.framing };
       else delete next.framing;
+      if (o.secondView) next.secondView = true;
+      else delete next.secondView;
       changed.push(next);
       if (model) vectors.push([embeddingKey(model.encoderKey, cell), o.embedding]);
     } else {

@@ -22,6 +22,7 @@ import {
   type Precision,
 } from '../../src/core/manifest.ts';
 import { preprocess, specFromInput, type PreprocessSpec, type RasterImage } from '../../src/core/preprocess.ts';
+import { embedWithSecondView, type SecondViewPolicy } from '../../src/core/secondView.ts';
 import {
   decodeEmbeddingsFile,
   encodeEmbeddingsFile,
@@ -350,6 +351,10 @@ export interface LoadedEncoder {
   spec: PreprocessSpec;
   inputName: string;
   outputName: string;
+  /** manifest encoder.secondView and its gate (the bundle's own head); null: one pass per cell */
+  secondView: { policy: SecondViewPolicy; gate: LinearHead } | null;
+  /** cells embedded, and how many of them got the second view */
+  counts: { cells: number; secondView: number };
 }
 
 /**
@@ -378,6 +383,7 @@ export async function loadEncoder(dir: string, opts: { precision?: Precision; th
   if (!session.outputNames.includes(outName)) {
     throw new CliError(`${variant.file} has no output "${outName}" (outputs: ${session.outputNames.join(', ')})`);
   }
+  const policy = manifest.encoder.secondView;
   return {
     dir,
     manifest,
@@ -386,6 +392,8 @@ export async function loadEncoder(dir: string, opts: { precision?: Precision; th
     spec: specFromInput(manifest.input),
     inputName: manifest.input.name,
     outputName: outName,
+    secondView: policy ? { policy, gate: await loadHead(dir, manifest) } : null,
+    counts: { cells: 0, secondView: 0 },
   };
 }
 
@@ -402,8 +410,20 @@ export async function loadHead(dir: string, manifest: BundleManifest): Promise<L
   return parseHeadJson(json, manifest.head.classes, manifest.embeddingDim);
 }
 
-/** Run the encoder on already preprocessed inputs (n × 3 × size × size). Returns n × D. */
+/**
+ * The embeddings of already preprocessed inputs (n × 3 × size × size), n × D: one encoder pass, plus the
+ * bundle's second view for the cells its head is unsure of (src/core/secondView.ts, as in the app's worker).
+ */
 export async function runEncoder(enc: LoadedEncoder, input: Float32Array, n: number): Promise<Float32Array> {
+  const sv = enc.secondView;
+  const r = await embedWithSecondView((x, k) => runEncoderOnce(enc, x, k), input, n, enc.spec.size, enc.manifest.embeddingDim, sv?.policy, sv?.gate ?? null);
+  enc.counts.cells += n;
+  enc.counts.secondView += r.secondView.length;
+  return r.embeddings;
+}
+
+/** One encoder pass on preprocessed inputs (n × 3 × size × size). Returns n × D. */
+export async function runEncoderOnce(enc: LoadedEncoder, input: Float32Array, n: number): Promise<Float32Array> {
   const s = enc.spec.size;
   const tensor = new ort.Tensor('float32', input.subarray(0, n * 3 * s * s), [n, 3, s, s]);
   const out = await enc.session.run({ [enc.inputName]: tensor });

@@ -127,7 +127,8 @@ def validate_bundle(bundle_dir: str | os.PathLike, schema_path: str | os.PathLik
 
 
 def write_manifest(bundle_dir: str | os.PathLike, fields: dict, variants: Sequence[dict],
-                   head: dict | None = None, schema_path: str | os.PathLike | None = None) -> dict:
+                   head: dict | None = None, schema_path: str | os.PathLike | None = None,
+                   second_view: dict | None = None) -> dict:
     """Write <bundle_dir>/manifest.json and return it.
 
     fields: every top-level manifest field except `encoder` and `head` (formatVersion, id, name,
@@ -136,6 +137,7 @@ def write_manifest(bundle_dir: str | os.PathLike, fields: dict, variants: Sequen
       bytes and sha256 are computed here (given values are overwritten).
     head: optional {type, classes, file[, trainedOn]} (e.g. write_head_json's return value);
       bytes/sha256 are recomputed.
+    second_view: optional encoder.secondView {quarterTurns, belowConfidence} (src/core/secondView.ts; needs head).
     The result is validated against the schema (and the files) before it is written."""
     bundle_dir = Path(bundle_dir)
     if "encoder" in fields or "head" in fields:
@@ -151,6 +153,9 @@ def write_manifest(bundle_dir: str | os.PathLike, fields: dict, variants: Sequen
 
     manifest: dict[str, Any] = dict(fields)
     manifest["encoder"] = {"variants": [with_integrity(v) for v in variants]}
+    if second_view is not None:
+        manifest["encoder"]["secondView"] = {"quarterTurns": int(second_view["quarterTurns"]),
+                                             "belowConfidence": float(second_view["belowConfidence"])}
     if head is not None:
         manifest["head"] = with_integrity(head)
     manifest = {k: manifest[k] for k in sorted(manifest, key=lambda k: (_KEY_ORDER.index(k) if k in _KEY_ORDER else 99))}

@@ -113,15 +113,36 @@ class BundleModel:
         head = json.loads((bundle / m["head"]["file"]).read_text())
         self.classes = head["classes"]
         self.w, self.b = np.array(head["weight"], np.float32), np.array(head["bias"], np.float32)
+        # encoder.secondView (src/core/secondView.ts): a second pass, turned, for the cells the head is unsure of
+        self.second_view = m["encoder"].get("secondView")
+        self.second_view_rows = 0
         self.describe = {"model": str(bundle.relative_to(ROOT) if bundle.is_relative_to(ROOT) else bundle),
-                         "id": m["id"], "version": m["version"], "precision": precision}
+                         "id": m["id"], "version": m["version"], "precision": precision,
+                         **({"secondView": self.second_view} if self.second_view else {})}
+
+    def embed(self, x: np.ndarray) -> np.ndarray:
+        """Embeddings of normalised NCHW inputs, the app's way: one pass, and for the rows whose top probability
+        is below secondView.belowConfidence the mean with the pass on the input turned (np.rot90 over H, W, as
+        torch.rot90(x, k, dims=(2, 3)) and src/core/secondView.ts quarterTurn)."""
+        e = self.sess.run([self.out_name], {self.in_name: x.astype(np.float32)})[0]
+        if not self.second_view:
+            return e
+        z = e @ self.w.T + self.b
+        p = np.exp(z - z.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        rows = np.flatnonzero(~(p.max(1) >= self.second_view["belowConfidence"]))
+        if len(rows):
+            turned = np.ascontiguousarray(np.rot90(x[rows], self.second_view["quarterTurns"], axes=(2, 3)))
+            e = e.copy()
+            e[rows] = (e[rows] + self.sess.run([self.out_name], {self.in_name: turned.astype(np.float32)})[0]) / 2
+        self.second_view_rows += len(rows)
+        return e
 
     def logits(self, x_u8: np.ndarray, bs: int = 64) -> np.ndarray:
         out = []
         for i in range(0, len(x_u8), bs):
             x = (x_u8[i:i + bs].astype(np.float32).transpose(0, 3, 1, 2) / np.float32(255.0) - self.mean) / self.std
-            e = self.sess.run([self.out_name], {self.in_name: x.astype(np.float32)})[0]
-            out.append(e @ self.w.T + self.b)
+            out.append(self.embed(x) @ self.w.T + self.b)
         return np.concatenate(out)
 
 
@@ -229,30 +250,41 @@ def main() -> None:
                  "model": model.describe, "policy": model.policy}
     saved: dict[str, np.ndarray] = {}
 
+    def second_views(n: int) -> dict:
+        """The share of the last set's cells that got the bundle's second view (and reset the count)."""
+        k = getattr(model, "second_view_rows", 0)
+        if getattr(model, "second_view", None):
+            model.second_view_rows = 0
+            return {"second_view": round(k / max(1, n), 4)}
+        return {}
+
+    def sv_note(r: dict) -> str:
+        return f"  second view {100 * r['second_view']:.1f}%" if "second_view" in r else ""
+
     x, found = prepare(val_files, None, model.policy, a.workers)
     lg = model.logits(x)
-    rec["pbc_val"] = scores(val_y, lg) | {"cell_found": round(float(found.mean()), 4)}
+    rec["pbc_val"] = scores(val_y, lg) | {"cell_found": round(float(found.mean()), 4)} | second_views(len(x))
     saved["pbc_val"], saved["pbc_val_y"] = lg, val_y
     print(f"PBC val        bal {100 * rec['pbc_val']['bal']:.2f}  acc {100 * rec['pbc_val']['acc']:.2f}  "
-          f"cell found {100 * found.mean():.1f}%", flush=True)
+          f"cell found {100 * found.mean():.1f}%" + sv_note(rec["pbc_val"]), flush=True)
 
     x, found = prepare(lisc_files, None, model.policy, a.workers)
     lg = model.logits(x)
-    rec["lisc"] = lisc_scores(lisc_y, lg) | {"cell_found": round(float(found.mean()), 4)}
+    rec["lisc"] = lisc_scores(lisc_y, lg) | {"cell_found": round(float(found.mean()), 4)} | second_views(len(x))
     saved["lisc"], saved["lisc_y"] = lg, lisc_y
     print(f"LISC           bal {100 * rec['lisc']['bal8']:.2f} (5-class {100 * rec['lisc']['bal5']:.2f})  recall "
-          + ", ".join(f"{k} {100 * v:.1f}" for k, v in rec["lisc"]["recall8"].items()), flush=True)
+          + ", ".join(f"{k} {100 * v:.1f}" for k, v in rec["lisc"]["recall8"].items()) + sv_note(rec["lisc"]), flush=True)
 
     rec["shifts"] = {}
     names = [] if a.shifts == "none" else a.shifts.split(",")
     for name in names:
         x, found = prepare(val_files, name, model.policy, a.workers)
         lg = model.logits(x)
-        rec["shifts"][name] = scores(val_y, lg) | {"cell_found": round(float(found.mean()), 4)}
+        rec["shifts"][name] = scores(val_y, lg) | {"cell_found": round(float(found.mean()), 4)} | second_views(len(x))
         saved[f"shift_{name}"] = lg
         r = rec["shifts"][name]
         print(f"{name:<14} bal {100 * r['bal']:.2f}  worst " + min(r["recall"].items(), key=lambda kv: kv[1])[0]
-              + f" {100 * min(r['recall'].values()):.1f}  cell found {100 * found.mean():.1f}%", flush=True)
+              + f" {100 * min(r['recall'].values()):.1f}  cell found {100 * found.mean():.1f}%" + sv_note(r), flush=True)
     rec["eval_seconds"] = round(time.time() - t0)
     if a.save_logits:
         np.savez(a.save_logits, **saved)

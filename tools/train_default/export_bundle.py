@@ -52,7 +52,16 @@ def main() -> None:
     ap.add_argument("--data", default=str(ROOT.parent / "shared/datasets/pbc"))
     ap.add_argument("--rotations", type=int, default=1, choices=(1, 2, 4),
                     help="embedding = mean over this many quarter turns, inside the graph (model.EmbeddingOnly)")
+    ap.add_argument("--second-view", default=None, metavar="BELOW",
+                    help="manifest encoder.secondView: cells whose first-view top probability (the temperature-scaled "
+                         "head) is below BELOW get a second pass turned 90° and the mean of both embeddings "
+                         "(src/core/secondView.ts); the ONNX graph stays one view")
     a = ap.parse_args()
+    if a.second_view is not None and a.rotations != 1:
+        raise SystemExit("--second-view runs the one-view graph twice for doubtful cells: use it with --rotations 1")
+    second_view = None if a.second_view is None else {"quarterTurns": 1, "belowConfidence": float(a.second_view)}
+    if second_view is not None and not 0 < second_view["belowConfidence"] <= 1:
+        raise SystemExit(f"--second-view {a.second_view}: a probability in (0, 1]")
     run = Path(a.run)
     out = Path(a.out or ROOT / "public/models" / a.id)
     ck = torch.load(run / "best.pt", weights_only=False)  # our own training checkpoint
@@ -146,7 +155,7 @@ def main() -> None:
             {"precision": "int8", "file": int8.name, "backends": ["wasm"], "verification": {**v8, "inputs": inputs}},
             {"precision": "fp32", "file": fp32.name, "backends": ["wasm", "webgpu"], "verification": {**v32, "inputs": inputs}},
         ]
-        bundle.write_manifest(d, fields, variants, head)
+        bundle.write_manifest(d, fields, variants, head, second_view=second_view)
     print(f"bundle written to {out}")
     if had_shift_stats:
         print(f"note: {out / 'shift.json'} (the previous encoder's reference statistics for the shift checks) was not kept; "

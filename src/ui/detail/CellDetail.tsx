@@ -134,6 +134,11 @@ function DetailBody({ item, url, zoom, setZoom }: { item: CellWithView; url: str
           {cell.framing.note ?? 'No cell found in this crop: the whole crop was used.'}
         </p>
       )}
+      {cell.secondView && (
+        <p className="muted" data-testid="detail-second-view">
+          Looked at twice: the model was unsure at first, so it also read the cell turned 90° and averaged both views.
+        </p>
+      )}
       {view.top3.length > 0 && (
         <>
           <h3>Model's top 3</h3>

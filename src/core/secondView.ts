@@ -1,0 +1,86 @@
+/**
+ * A second look at doubtful cells: the encoder runs once on every cell; the cells whose first-view class
+ * probability (the bundle's own head) is below the bundle's threshold get a second pass on the same
+ * input turned a quarter, and their embedding is the mean of the two views' embeddings.
+ *
+ * Why: averaging the embeddings of two quarter turns lifts the default model on other labs' cells
+ * (v4's model card), but costs a second encoder pass on every cell; the cells it changes are mostly the
+ * ones the first view was unsure of, so the second pass is spent only there. The embedding is then a
+ * function of the image alone (the gate is the bundle's own head, whatever head classifies), so lab
+ * heads, shift statistics and the embedding cache see the same vector in the app, the CLI and Python
+ * (tools/train_default/evaluate_shifts.py applies the same rule).
+ *
+ * Declared in the manifest as `encoder.secondView`; without it the encoder runs once per cell, as before.
+ */
+import { applyHead, type LinearHead } from './head.ts';
+import type { SecondViewPolicy } from './manifest.ts';
+
+export type { SecondViewPolicy };
+
+/**
+ * `out` = each of `n` images (3 × size × size, planar) turned by k quarter turns, exactly as the
+ * exporter's quarter_turn (torch.rot90(x, k, dims=(2, 3))): for k = 1, out[c][i][j] = in[c][j][size-1-i].
+ */
+export function quarterTurn(input: Float32Array, n: number, size: number, k: 1 | 2 | 3, out = new Float32Array(n * 3 * size * size)): Float32Array {
+  const plane = size * size;
+  const last = size - 1;
+  for (let p = 0; p < n * 3; p++) {
+    const base = p * plane;
+    for (let i = 0; i < size; i++) {
+      const row = base + i * size;
+      for (let j = 0; j < size; j++) {
+        // source pixel (r, c) of output (i, j)
+        const r = k === 1 ? j : k === 2 ? last - i : last - j;
+        const c = k === 1 ? last - i : k === 2 ? last - j : i;
+        out[row + j] = input[base + r * size + c]!;
+      }
+    }
+  }
+  return out;
+}
+
+/** Rows whose largest probability (row-major n × C) is below `below`. NaN rows count as doubtful. */
+export function doubtfulRows(probs: Float32Array, n: number, C: number, below: number): number[] {
+  const rows: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let max = -Infinity;
+    for (let c = 0; c < C; c++) max = Math.max(max, probs[i * C + c]!);
+    if (!(max >= below)) rows.push(i);
+  }
+  return rows;
+}
+
+/** Runs the encoder on `n` planar inputs (n × 3 × size × size) and returns n × D embeddings. */
+export type EncoderRun = (input: Float32Array, n: number) => Promise<Float32Array>;
+
+export interface TwoViewResult {
+  /** n × D: the first view's embedding, or for doubtful cells the mean of both views' */
+  embeddings: Float32Array;
+  /** indices of the cells that got the second view */
+  secondView: number[];
+}
+
+/**
+ * The embeddings of `n` preprocessed cells under the bundle's policy (null: one view for every cell).
+ * `gate` is the bundle's own head; the second view's inputs are turned copies of the doubtful rows,
+ * run as one batch.
+ */
+export async function embedWithSecondView(
+  run: EncoderRun, input: Float32Array, n: number, size: number, dim: number,
+  policy: SecondViewPolicy | null | undefined, gate: LinearHead | null,
+): Promise<TwoViewResult> {
+  const first = await run(input, n);
+  if (!policy || !gate || n === 0) return { embeddings: first, secondView: [] };
+  const rows = doubtfulRows(applyHead(gate, first, n), n, gate.classes.length, policy.belowConfidence);
+  if (rows.length === 0) return { embeddings: first, secondView: [] };
+  const per = 3 * size * size;
+  const picked = new Float32Array(rows.length * per);
+  rows.forEach((r, k) => picked.set(input.subarray(r * per, (r + 1) * per), k * per));
+  const turned = quarterTurn(picked, rows.length, size, policy.quarterTurns);
+  const second = await run(turned, rows.length);
+  const embeddings = first.slice(0, n * dim);
+  rows.forEach((r, k) => {
+    for (let j = 0; j < dim; j++) embeddings[r * dim + j] = (first[r * dim + j]! + second[k * dim + j]!) / 2;
+  });
+  return { embeddings, secondView: rows };
+}
