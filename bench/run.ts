@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_MODEL_ID } from '../src/config.ts';
 import { BenchApp, type BrowserRound, type EngineStats } from './lib/app.ts';
 import { CHROMIUM_PATH, launch, probeGpu } from './lib/browser.ts';
 import { ensureRandomBundles, stageVariant, type BenchModel } from './lib/bundles.ts';
@@ -30,8 +31,8 @@ const USAGE = `npm run bench -- [options]
   --quick            smoke run: 2 runs, few cells, default model + DinoBloom-S int8 only
   --runs N           alternating browser/native runs per model (default 5; medians are reported)
   --models LIST      comma list of default,previous,s-int8,s-fp32,b-int8,b-fp32 (default: all; 'none' with --levers)
-                     (default: pbc-compact-cnn-v3, cell-centred input; previous: the previous default
-                     pbc-compact-cnn-v1, whole-crop input, same cells)
+                     (default: the app's default, src/config.ts; previous: pbc-compact-cnn-v1, whole-crop
+                     input, the default when issue 14 set the throughput budget; same cells)
   --cells N          cells per run for the default model (default 200)
   --big-cells N      cells per run for DinoBloom-S int8 (default 32; S fp32 and B get fewer, see README)
   --webgpu           also time the WebGPU EP (fp32 S/B) when Chromium exposes a hardware GPU adapter
@@ -43,6 +44,10 @@ const USAGE = `npm run bench -- [options]
   --training-embeddings FILE
                      also time training (Node) on a real embeddings file from npm run embed
   --no-build         reuse bench/.cache/dist instead of running vite build
+  --reverse          measure the models in the reverse order (the machine drifts during a run: a model
+                     measured later tends to look faster; run both orders to see how much)
+  --tuning T:B       default and previous models: WASM T threads, batch B instead of the on-device
+                     calibration's choice (an A/B of the calibration; the labels say so)
   --data DIR         folder of labelled crops (default ../shared/datasets/pbc/val, else e2e/fixtures/pbc)
   --out DIR          results folder (default bench/results)`;
 
@@ -61,6 +66,8 @@ const { values: args } = parseArgs({
     'training-embeddings': { type: 'string' },
     webgpu: { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
+    tuning: { type: 'string' },
+    reverse: { type: 'boolean', default: false },
     data: { type: 'string' },
     out: { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -112,19 +119,23 @@ async function main(): Promise<void> {
   const site = join(CACHE, 'site');
   mkdirSync(site, { recursive: true });
   const models: BenchModel[] = [];
-  const defaultDir = join(REPO, 'public/models/pbc-compact-cnn-v3');
+  const defaultDir = join(REPO, 'public/models', DEFAULT_MODEL_ID);
+  const tuning = args.tuning?.match(/^(\d+):(\d+)$/u);
+  if (args.tuning && !tuning) throw new Error(`--tuning ${args.tuning}: threads:batch, e.g. 1:8`);
+  const forced = tuning ? { override: { backend: 'wasm' as const, threads: Number(tuning[1]), batchSize: Number(tuning[2]) } } : {};
+  const forcedLabel = tuning ? `, ${tuning[1]} thr batch ${tuning[2]} forced` : '';
   for (const key of ALL) {
     if (!wanted.has(key)) continue;
     if (key === 'default') {
       const m = stageVariant(defaultDir, 'int8', site); // staged only to learn the file; the app loads the built-in copy
-      models.push({ key, label: 'default (pbc-compact-cnn-v3) int8', dir: defaultDir, precision: 'int8', query: () => '', onnxFile: m.file, onnxBytes: m.bytes });
+      models.push({ key, label: `default (${DEFAULT_MODEL_ID}) int8${forcedLabel}`, dir: defaultDir, precision: 'int8', query: () => '', onnxFile: m.file, onnxBytes: m.bytes, ...forced });
       continue;
     }
     if (key === 'previous') {
       // a built-in like the default, so loaded by its id; whole-crop input (no cell search)
       const dir = join(REPO, 'public/models/pbc-compact-cnn-v1');
       const m = stageVariant(dir, 'int8', site);
-      models.push({ key, label: 'previous default (pbc-compact-cnn-v1) int8', dir, precision: 'int8', query: () => '?builtin=pbc-compact-cnn-v1', onnxFile: m.file, onnxBytes: m.bytes });
+      models.push({ key, label: `previous default (pbc-compact-cnn-v1) int8${forcedLabel}`, dir, precision: 'int8', query: () => '?builtin=pbc-compact-cnn-v1', onnxFile: m.file, onnxBytes: m.bytes, ...forced });
       continue;
     }
     const [size, precision] = key.split('-') as ['s' | 'b', 'int8' | 'fp32'];
@@ -187,6 +198,7 @@ async function main(): Promise<void> {
     labHead: null,
     notes: notesEarly,
   };
+  if (args.reverse) models.reverse();
   try {
     for (const model of models) {
       loads.push(sampleLoad(`${model.key} start`));

@@ -1,5 +1,5 @@
 /**
- * The default built-in (pbc-compact-cnn-v3, input policy cell-centred-v1): the browser finds the cell
+ * The default built-in (DEFAULT_MODEL_ID, input policy cell-centred-v1): the browser finds the cell
  * and crops around it exactly as the native CLI path does (both run src/core/cellCrop.ts; the Python
  * training code's mirror is checked against it by vitest on committed fixtures), a crop with no cell
  * falls back to the whole crop and says so in the cell's detail, and cells keep the id of the model
@@ -10,11 +10,12 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { parseCsv, type JsonExport } from '../src/core/export.ts';
 import { NOTE_NO_CELL } from '../src/core/cellCrop.ts';
+import { DEFAULT_MODEL_ID } from '../src/config.ts';
 import { expect, test } from './fixtures.ts';
 import { AppPage, pbcFixtures } from './pages/AppPage.ts';
 import { nativeModel } from './pages/reference.ts';
 
-const V3 = 'pbc-compact-cnn-v3';
+const V3 = DEFAULT_MODEL_ID; // the default built-in (cell-centred)
 const V1 = 'pbc-compact-cnn-v1';
 const V3_BUNDLE = path.resolve(import.meta.dirname, `../public/models/${V3}`);
 
@@ -80,7 +81,7 @@ test('a workstation on the previous default keeps it across reloads, is told onc
   await app.waitForModel();
   await expect(page.getByTestId('model-badge')).toContainText('PBC compact CNN');
   const notice = page.getByTestId('new-default-notice');
-  await expect(notice).toContainText(`This workstation uses ${V1}, the previous default model. The default is now ${V3}: it finds the cell in each crop`);
+  await expect(notice).toContainText(`This workstation uses ${V1}, the previous default model. The default is now ${V3}: it was trained harder for other labs' stains`);
   await app.addFiles(pbcFixtures().slice(0, 1));
   await app.waitForIdle();
   expect((JSON.parse(await app.exportJson()) as JsonExport).rows[0]!.model?.id).toBe(V1);
@@ -132,7 +133,7 @@ test('after a switch of models mid-case the case is told, and re-classified with
   await page.getByRole('button', { name: `Use ${V1}` }).click();
   await expect(page.getByTestId('model-badge')).toContainText('PBC compact CNN', { timeout: 120_000 });
   const notice = page.getByTestId('other-model-notice');
-  await expect(notice).toContainText(`5 cells of this case were classified by another model (${V3} v3.0.0)`);
+  await expect(notice).toContainText(`5 cells of this case were classified by another model (${V3} v4.0.0)`);
   // Switching alone changed nothing.
   let rows = (JSON.parse(await app.exportJson()) as JsonExport).rows;
   expect(new Set(rows.map((r) => r.model?.id))).toEqual(new Set([V3]));
@@ -166,6 +167,6 @@ test('after a switch of models mid-case the case is told, and re-classified with
   await page.getByRole('tab', { name: /Audit trail/ }).click();
   const entry = page.locator('tr[data-action="reclassify-model"]');
   await expect(entry).toHaveCount(1);
-  await expect(entry).toContainText(`${V3} v3.0.0 · bundle head (5) → ${V1} v1.0.0 · bundle head`);
+  await expect(entry).toContainText(`${V3} v4.0.0 · bundle head (5) → ${V1} v1.0.0 · bundle head`);
   await expect(entry).toContainText('4 cell(s) re-classified: 0 from stored embeddings, 4 through the encoder again; reviewer classes kept; 1 kept their earlier result');
 });

@@ -88,6 +88,16 @@ export function targets(r: BenchResult): { target: string; measured: string; pas
     measured: s ? `${fmt(s.ratio, 2)}× (${fmt(s.browser.cellsPerSec, 2)} vs ${fmt(s.native.cellsPerSec, 2)} cells/s; worker pipeline ${fmt(s.pipelineRatio, 2)}×)` : 'not run',
     pass: s ? s.ratio >= 0.6 : null,
   });
+  // issue 14's budget: the default's in-browser throughput within 20 % of the default it set out from (v1), same run
+  const def = r.models.find((m) => m.key === 'default');
+  const prev = r.models.find((m) => m.key === 'previous');
+  out.push({
+    target: 'default model: browser cells/s ≥ 0.8× the previous default\'s (pbc-compact-cnn-v1), same cells, same run',
+    measured: def && prev
+      ? `${fmt(def.browser.cellsPerSec / prev.browser.cellsPerSec, 3)}× (${fmt(def.browser.cellsPerSec, 2)} vs ${fmt(prev.browser.cellsPerSec, 2)} cells/s, ${fmt(100 * (def.browser.cellsPerSec / prev.browser.cellsPerSec - 1), 1)} %)`
+      : 'not run',
+    pass: def && prev ? def.browser.cellsPerSec >= 0.8 * prev.browser.cellsPerSec : null,
+  });
   const d = r.defaultExtras;
   out.push({
     target: 'default model: first classified cell ≤ 2 s after navigation on a first visit, ≤ 1.5 s on a repeat visit',

@@ -3,11 +3,12 @@
  * decoded like PIL (tools/cli/lib.ts) and preprocessed by the app's own src/core/preprocess.ts.
  */
 import path from 'node:path';
+import { DEFAULT_MODEL_ID } from '../../src/config.ts';
 import { applyHead } from '../../src/core/head.ts';
 import { preprocess, type RasterImage } from '../../src/core/preprocess.ts';
 import { decodeImage, loadEncoder, loadHead, runEncoder } from '../../tools/cli/lib.ts';
 
-export const DEFAULT_BUNDLE = path.resolve(import.meta.dirname, '../../public/models/pbc-compact-cnn-v3');
+export const DEFAULT_BUNDLE = path.resolve(import.meta.dirname, '../../public/models', DEFAULT_MODEL_ID);
 export const TINY_BUNDLE = path.resolve(import.meta.dirname, '../../public/models/test-tiny-dinov2');
 
 export async function nativeModel(bundleDir: string, precision: 'int8' | 'fp32') {

@@ -10,7 +10,7 @@ import { createStore, del, get, set, type UseStore } from 'idb-keyval';
 import { autoThreads, isSoftwareAdapter, type BackendName, type BackendSettings, type EnvironmentFacts } from '../core/backend.ts';
 
 /** Bump when the measurement or the choice rule changes: old cached choices are then ignored. */
-export const CALIBRATION_VERSION = 2;
+export const CALIBRATION_VERSION = 3;
 /** A cached choice older than this is measured again (browsers and ORT builds change). */
 export const CALIBRATION_MAX_AGE_MS = 14 * 24 * 3600 * 1000;
 export const BATCH_CANDIDATES: readonly number[] = [1, 2, 4, 8, 16];
@@ -247,16 +247,27 @@ export function pipelineMsPerCell(t: Pick<Trial, 'backend' | 'threads' | 'msPerI
 }
 
 /**
+ * Among near-ties, the batch closest to this one wins. Measured end to end in the app on 2 cores
+ * (`npm run bench -- --tuning T:B`, 2026-12-07, 5 runs each, 200 PBC val cells): batch 4 was ~20 %
+ * slower than batch 8 for both CNN defaults (v1 57.1 vs 68.8 cells/s, v4 48.7 vs 60.3) although
+ * session.run alone timed them alike, and batch 16 was no better than 8 (74.1 / 55.1). The per-batch
+ * cost outside session.run is larger than BATCH_OVERHEAD_MS models and not linear in the batch, so a tie
+ * in the measured inference time is settled by what the whole app was measured to do best.
+ */
+export const PREFERRED_BATCH = 8;
+
+/**
  * The configuration to use: the fastest pipeline (see pipelineMsPerCell), except that among
- * configurations within TIE_TOLERANCE of it the one with fewer threads, then the smaller batch, wins
- * (less memory and latency, more room for the rest of the page).
+ * configurations within TIE_TOLERANCE of it the one with fewer threads, then the batch closest to
+ * PREFERRED_BATCH (the smaller of two equally close), wins.
  */
 export function pickBest(trials: readonly Trial[], pipeline?: PipelineFacts, tolerance = TIE_TOLERANCE): TuningChoice {
   if (trials.length === 0) throw new Error('pickBest: no trials');
   const score = (t: Trial): number => pipelineMsPerCell(t, pipeline);
   const fastest = Math.min(...trials.map(score));
   const close = trials.filter((t) => score(t) <= fastest * (1 + tolerance));
-  close.sort((a, b) => a.threads - b.threads || a.batchSize - b.batchSize || score(a) - score(b));
+  const distance = (t: Trial): number => Math.abs(Math.log2(t.batchSize / PREFERRED_BATCH));
+  close.sort((a, b) => a.threads - b.threads || distance(a) - distance(b) || a.batchSize - b.batchSize || score(a) - score(b));
   const c = close[0]!;
   return { backend: c.backend, threads: c.threads, batchSize: c.batchSize, msPerImage: c.msPerImage };
 }
