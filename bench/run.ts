@@ -44,6 +44,8 @@ const USAGE = `npm run bench -- [options]
   --training-embeddings FILE
                      also time training (Node) on a real embeddings file from npm run embed
   --no-build         reuse bench/.cache/dist instead of running vite build
+  --interleave       open the models at once and alternate their rounds (A B B A …), so that the
+                     machine's drift hits them alike; use it to compare models
   --reverse          measure the models in the reverse order (the machine drifts during a run: a model
                      measured later tends to look faster; run both orders to see how much)
   --tuning T:B       default and previous models: WASM T threads, batch B instead of the on-device
@@ -68,6 +70,7 @@ const { values: args } = parseArgs({
     'no-build': { type: 'boolean', default: false },
     tuning: { type: 'string' },
     reverse: { type: 'boolean', default: false },
+    interleave: { type: 'boolean', default: false },
     data: { type: 'string' },
     out: { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -200,12 +203,28 @@ async function main(): Promise<void> {
   };
   if (args.reverse) models.reverse();
   try {
-    for (const model of models) {
-      loads.push(sampleLoad(`${model.key} start`));
-      log(`== ${model.label}: ${cellsFor[model.key as ModelKey]} cells × ${runs} runs (${formatLoad(loads[loads.length - 1]!)})`);
-      if (model.key === 'default') result.defaultExtras = await defaultExtras(browser, srv.origin, cellSet);
-      result.models.push(await benchModel(browser, srv.origin, model, cellSet, cellsFor[model.key as ModelKey]));
-      loads.push(sampleLoad(`${model.key} end`));
+    if (args.interleave) {
+      // All models open at once, their rounds alternating (A B A B …): drift of the machine during the
+      // run then hits every model alike instead of favouring the one measured last.
+      const open: ModelSession[] = [];
+      for (const model of models) {
+        log(`== ${model.label}: ${cellsFor[model.key as ModelKey]} cells × ${runs} runs, interleaved (${formatLoad(sampleLoad(`${model.key} open`))})`);
+        if (model.key === 'default') result.defaultExtras = await defaultExtras(browser, srv.origin, cellSet);
+        open.push(await openModel(browser, srv.origin, model, cellSet, cellsFor[model.key as ModelKey]));
+      }
+      loads.push(sampleLoad('interleaved rounds start'));
+      for (let r = 0; r < runs; r++) for (const m of r % 2 ? [...open].reverse() : open) await roundOf(m, r);
+      loads.push(sampleLoad('interleaved rounds end'));
+      for (const m of open) result.models.push(await closeModel(m));
+      result.notes.push(`Models interleaved (--interleave): all open at once, rounds A B B A A B …; renderer peak RSS is of the whole browser then.`);
+    } else {
+      for (const model of models) {
+        loads.push(sampleLoad(`${model.key} start`));
+        log(`== ${model.label}: ${cellsFor[model.key as ModelKey]} cells × ${runs} runs (${formatLoad(loads[loads.length - 1]!)})`);
+        if (model.key === 'default') result.defaultExtras = await defaultExtras(browser, srv.origin, cellSet);
+        result.models.push(await benchModel(browser, srv.origin, model, cellSet, cellsFor[model.key as ModelKey]));
+        loads.push(sampleLoad(`${model.key} end`));
+      }
     }
     if (training) {
       loads.push(sampleLoad('training start'));
@@ -256,32 +275,50 @@ async function openCalibrated(browser: Awaited<ReturnType<typeof launch>>, origi
   return { app, stats: await app.stats(), badge };
 }
 
-async function benchModel(browser: Awaited<ReturnType<typeof launch>>, origin: string, model: BenchModel, set: CellSet, n: number): Promise<ModelResult> {
+/** One model under measurement: its app page and native session, and the rounds so far. */
+interface ModelSession {
+  model: BenchModel;
+  n: number;
+  cells: ReturnType<typeof takeCells>;
+  native: Awaited<ReturnType<typeof loadNative>>;
+  app: BenchApp;
+  stats: EngineStats;
+  badge: string;
+  b: BrowserRound[];
+  nat: RoundResult[];
+}
+
+async function openModel(browser: Awaited<ReturnType<typeof launch>>, origin: string, model: BenchModel, set: CellSet, n: number): Promise<ModelSession> {
   const cells = takeCells(set, n);
   const warm = takeCells(set, Math.min(4, n));
   const native = await loadNative(model.dir, model.precision);
   const { app, stats, badge } = await openCalibrated(browser, origin, model);
   log(`  browser: ${badge}`);
-  const b: BrowserRound[] = [];
-  const nat: RoundResult[] = [];
+  await app.round(warm); // warm-up, not timed
+  await app.clearSession();
+  await nativeRound(native, warm);
+  return { model, n, cells, native, app, stats, badge, b: [], nat: [] };
+}
+
+/** One timed round of a model: browser, then native. */
+async function roundOf(m: ModelSession, r: number): Promise<void> {
+  const br = await m.app.round(m.cells);
+  await m.app.clearSession();
+  const nr = await nativeRound(m.native, m.cells);
+  m.b.push(br);
+  m.nat.push(nr);
+  log(`  ${m.model.key} run ${r + 1}/${runs}: browser ${br.cellsPerSec.toFixed(2)} cells/s (pipeline ${br.pipelineCellsPerSec.toFixed(2)}), native ${nr.cellsPerSec.toFixed(2)} cells/s`);
+}
+
+async function closeModel(m: ModelSession): Promise<ModelResult> {
   let mem: ReturnType<typeof rendererMemory>[number] | undefined;
   try {
-    await app.round(warm); // warm-up, not timed
-    await app.clearSession();
-    await nativeRound(native, warm);
-    for (let r = 0; r < runs; r++) {
-      const br = await app.round(cells);
-      await app.clearSession();
-      const nr = await nativeRound(native, cells);
-      b.push(br);
-      nat.push(nr);
-      log(`  run ${r + 1}/${runs}: browser ${br.cellsPerSec.toFixed(2)} cells/s (pipeline ${br.pipelineCellsPerSec.toFixed(2)}), native ${nr.cellsPerSec.toFixed(2)} cells/s`);
-    }
-  } finally {
     mem = rendererMemory()[0];
-    await app.close();
-    await native.enc.session.release();
+  } finally {
+    await m.app.close();
+    await m.native.enc.session.release();
   }
+  const { model, b, nat, stats, badge, n } = m;
   const stage = (rs: RoundResult[]): Stages => ({
     decodeMs: median(rs.map((r) => r.stages.decodeMs / r.cells)),
     resizeMs: median(rs.map((r) => r.stages.resizeMs / r.cells)),
@@ -296,7 +333,7 @@ async function benchModel(browser: Awaited<ReturnType<typeof launch>>, origin: s
     label: model.label,
     onnx: { file: model.onnxFile, bytes: model.onnxBytes },
     cellsPerRun: n,
-    runs,
+    runs: b.length,
     browser: {
       cellsPerSec: browserCps,
       allCellsPerSec: b.map((r) => r.cellsPerSec),
@@ -319,6 +356,18 @@ async function benchModel(browser: Awaited<ReturnType<typeof launch>>, origin: s
     ratio: browserCps / nativeCps,
     pipelineRatio: median(b.map((r) => r.pipelineCellsPerSec)) / nativeCps,
   };
+}
+
+async function benchModel(browser: Awaited<ReturnType<typeof launch>>, origin: string, model: BenchModel, set: CellSet, n: number): Promise<ModelResult> {
+  const m = await openModel(browser, origin, model, set, n);
+  try {
+    for (let r = 0; r < runs; r++) await roundOf(m, r);
+  } catch (e) {
+    await m.app.close().catch(() => {});
+    await m.native.enc.session.release().catch(() => {});
+    throw e;
+  }
+  return closeModel(m);
 }
 
 /** Default model only: cold start (first and repeat visit), five 500-cell runs (long tasks, memory). */

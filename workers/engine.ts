@@ -15,7 +15,7 @@ import { createShiftScorer, INVALID_EMBEDDING_MESSAGE, type ShiftScorer } from '
 import { BundleError, pickVariant, type BundleManifest, type EncoderVariant } from '../src/core/manifest.ts';
 import { checkModelIo } from '../src/core/modelIo.ts';
 import { preprocessFramed, specFromInput } from '../src/core/preprocess.ts';
-import { embedWithSecondView } from '../src/core/secondView.ts';
+import { SecondViewQueue } from '../src/core/secondView.ts';
 import {
   CALIBRATION_VERSION, calibrationCandidates, calibrationKey, describeChoice, loadCalibration, loadOverride, loadThreadsHint, measureCandidates, pickBest,
   saveCalibration, warmUp, saveThreadsHint, threadsHintKey,
@@ -50,6 +50,14 @@ interface ActiveHead {
   head: LinearHead;
   ref: HeadRef | null;
   shift: ActiveShift | null;
+}
+
+/** A cell of a batch that decoded: what its outcome needs besides the embedding. */
+interface GoodCell {
+  id: string;
+  width: number;
+  height: number;
+  framing?: CellFraming;
 }
 
 /** What the page needs of the active shift checks (null: off). */
@@ -606,6 +614,70 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
       return { cells: out, data: local.subarray(0, k * per), decodeMs: 0, resizeMs: 0 };
     };
 
+    const dim = manifest.embeddingDim;
+    const encode = async (input: Float32Array, n: number): Promise<Float32Array> => {
+      const feeds = { [manifest.input.name]: new ort.Tensor('float32', input.subarray(0, n * per), [n, 3, size, size]) };
+      const out = await this.exclusive(() => session.run(feeds));
+      const tensor = out[manifest.output?.name ?? 'embedding'];
+      if (!tensor) throw new Error('the model produced no embedding output');
+      const data = (await tensor.getData()) as Float32Array;
+      for (const t of Object.values(out)) t.dispose();
+      return data;
+    };
+    /** Head, shift check and outcomes of cells whose embeddings are final (n × dim, in `cellsDone` order). */
+    const emit = (cellsDone: GoodCell[], embeddings: Float32Array, outcomes: CellOutcome[], secondView: boolean): void => {
+      const n = cellsDone.length;
+      if (n === 0) return;
+      if (active && this.head) active = { head: this.head, ref: this.headRef, shift: this.shift };
+      const head = active?.head ?? null;
+      const c = head?.classes.length ?? 0;
+      const probs = head ? applyHead(head, embeddings, n) : new Float32Array(0);
+      const shift = active?.shift ? active.shift.scorer.assess(embeddings, n) : null;
+      cellsDone.forEach((g, i) => {
+        // A broken image or model can give NaN/Inf: an error, never a confident class or "in distribution".
+        const bad = firstNonFinite(embeddings, i * dim, (i + 1) * dim);
+        if (bad >= 0) {
+          outcomes.push({ id: g.id, ok: false, reason: 'embedding-invalid', message: INVALID_EMBEDDING_MESSAGE });
+          return;
+        }
+        const a = shift?.[i];
+        outcomes.push({
+          id: g.id, ok: true, probabilities: probs.slice(i * c, (i + 1) * c), embedding: embeddings.slice(i * dim, (i + 1) * dim), width: g.width, height: g.height,
+          ...(a?.ok ? { shift: { score: a.score, flagged: a.flagged } } : {}),
+          ...(g.framing ? { framing: g.framing } : {}),
+          ...(secondView ? { secondView: true as const } : {}),
+        });
+      });
+    };
+    // encoder.secondView: the gate is the bundle's own head whichever head classifies, so a cell's
+    // embedding depends on its image only (src/core/secondView.ts).
+    const policy = manifest.encoder.secondView;
+    const queue = policy && this.bundleHead ? new SecondViewQueue<GoodCell>(size, dim, policy, this.bundleHead.head) : null;
+    /** The second pass of up to one batch of waiting cells, reported as a batch of its own. */
+    const flush = async (): Promise<void> => {
+      if (!queue || queue.length === 0) return;
+      const timings: StageTimings = { ...zeroTimings(), waitMs: 0 };
+      const outcomes: CellOutcome[] = [];
+      const { cells: waiting, turned } = queue.take(bs);
+      const t2 = performance.now();
+      try {
+        const second = await encode(turned, waiting.length);
+        const t3 = performance.now();
+        timings.inferenceMs += t3 - t2;
+        stats.secondViewCells += waiting.length;
+        emit(waiting.map((w) => w.item), queue.mean(waiting, second), outcomes, true);
+        timings.headMs += performance.now() - t3;
+      } catch (e) {
+        for (const w of waiting) outcomes.push({ id: w.item.id, ok: false, reason: 'inference-failed', message: `Inference failed: ${(e as Error).message}` });
+      }
+      addTimings(total, timings);
+      addTimings(stats.timings, timings);
+      onBatch({ outcomes, timings, ...(active ? { head: active.ref, classes: active.head.classes } : {}) });
+    };
+    const flushAll = async (): Promise<void> => {
+      while (queue && queue.length > 0) await flush();
+    };
+
     let next = ask(0);
     let processed = 0;
     stats.jobs++;
@@ -613,7 +685,10 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
     if (this.calibrating) this.abortCalibration = true;
     try {
       for (let from = 0; from < cells.length; from += bs) {
-        if (this.cancelled.has(jobId)) return { processed, cancelled: true, timings: total };
+        if (this.cancelled.has(jobId)) {
+          await flushAll(); // the cells already read get their result
+          return { processed, cancelled: true, timings: total };
+        }
         const batch = cells.slice(from, from + bs);
         const timings: StageTimings = { ...zeroTimings(), waitMs: 0 };
         // The worker's very first batch is on the start-up benchmark's clock: marks of its stages.
@@ -638,7 +713,7 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
         next = pool && !pool.broken ? ask(from + bs) : null;
         next?.catch(() => {});
         const outcomes: CellOutcome[] = [];
-        const good: { id: string; width: number; height: number; framing?: CellFraming }[] = [];
+        const good: GoodCell[] = [];
         prepared.cells.forEach((d, i) => {
           const cell = batch[i]!;
           if (d.ok) good.push({ id: cell.id, width: d.width, height: d.height, ...(d.framing ? { framing: d.framing } : {}) });
@@ -647,21 +722,8 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
         if (good.length > 0) {
           const t2 = performance.now();
           let embeddings: Float32Array;
-          let secondView: number[] = [];
           try {
-            const encode = async (input: Float32Array, n: number): Promise<Float32Array> => {
-              const feeds = { [manifest.input.name]: new ort.Tensor('float32', input.subarray(0, n * per), [n, 3, size, size]) };
-              const out = await this.exclusive(() => session.run(feeds));
-              const tensor = out[manifest.output?.name ?? 'embedding'];
-              if (!tensor) throw new Error('the model produced no embedding output');
-              const data = (await tensor.getData()) as Float32Array;
-              for (const t of Object.values(out)) t.dispose();
-              return data;
-            };
-            // The gate is the bundle's own head whichever head classifies: a cell's embedding depends on its image only.
-            ({ embeddings, secondView } = await embedWithSecondView(
-              encode, prepared.data, good.length, size, manifest.embeddingDim, manifest.encoder.secondView, this.bundleHead?.head ?? null,
-            ));
+            embeddings = await encode(prepared.data, good.length);
           } catch (e) {
             for (const g of good) outcomes.push({ id: g.id, ok: false, reason: 'inference-failed', message: `Inference failed: ${(e as Error).message}` });
             onBatch({ outcomes, timings, ...(active ? { head: active.ref, classes: active.head.classes } : {}) });
@@ -673,29 +735,15 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
           timings.inferenceMs += t3 - t2;
           stats.batchInferenceMsPerCell.push((t3 - t2) / good.length);
           if (stats.batchInferenceMsPerCell.length > 2000) stats.batchInferenceMsPerCell.splice(0, 1000);
-          const d = manifest.embeddingDim;
-          if (active && this.head) active = { head: this.head, ref: this.headRef, shift: this.shift };
-          const head = active?.head ?? null;
-          const c = head?.classes.length ?? 0;
-          const probs = head ? applyHead(head, embeddings, good.length) : new Float32Array(0);
-          const shift = active?.shift ? active.shift.scorer.assess(embeddings, good.length) : null;
-          const turned = new Set(secondView);
-          stats.secondViewCells += secondView.length;
-          good.forEach((g, i) => {
-            // A broken image or model can give NaN/Inf: an error, never a confident class or "in distribution".
-            const bad = firstNonFinite(embeddings, i * d, (i + 1) * d);
-            if (bad >= 0) {
-              outcomes.push({ id: g.id, ok: false, reason: 'embedding-invalid', message: INVALID_EMBEDDING_MESSAGE });
-              return;
-            }
-            const a = shift?.[i];
-            outcomes.push({
-              id: g.id, ok: true, probabilities: probs.slice(i * c, (i + 1) * c), embedding: embeddings.slice(i * d, (i + 1) * d), width: g.width, height: g.height,
-              ...(a?.ok ? { shift: { score: a.score, flagged: a.flagged } } : {}),
-              ...(g.framing ? { framing: g.framing } : {}),
-              ...(turned.has(i) ? { secondView: true as const } : {}),
-            });
-          });
+          if (queue) {
+            // the doubtful cells wait for a batch of their own (SecondViewQueue); the others are final now
+            const keep = queue.sort(good, prepared.data, embeddings);
+            const final = new Float32Array(keep.length * dim);
+            keep.forEach((i, k) => final.set(embeddings.subarray(i * dim, (i + 1) * dim), k * dim));
+            emit(keep.map((i) => good[i]!), final, outcomes, false);
+          } else {
+            emit(good, embeddings, outcomes, false);
+          }
           timings.headMs += performance.now() - t3;
         }
         addTimings(total, timings);
@@ -706,7 +754,9 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
         if (stats.batchEndsEpochMs.length > 2000) stats.batchEndsEpochMs.splice(0, 1000);
         processed += batch.length;
         onBatch({ outcomes, timings, ...(active ? { head: active.ref, classes: active.head.classes } : {}) });
+        if (queue && queue.length >= bs) await flush();
       }
+      await flushAll();
       return { processed, cancelled: false, timings: total };
     } finally {
       this.cancelled.delete(jobId);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LinearHead } from './head.ts';
-import { doubtfulRows, embedWithSecondView, quarterTurn } from './secondView.ts';
+import { doubtfulRows, embedWithSecondView, quarterTurn, SecondViewQueue } from './secondView.ts';
 
 /** n images of 3 planes, size × size, value = a distinct number per (image, plane, row, col) */
 function images(n: number, size: number): Float32Array {
@@ -82,5 +82,68 @@ describe('embedWithSecondView', () => {
       expect(r.secondView).toEqual([]);
       expect(Array.from(r.embeddings)).toEqual([10, 16, 0, 15, -10, 14]);
     }
+  });
+});
+
+describe('SecondViewQueue (the worker: doubtful cells wait for a batch of their own)', () => {
+  const size = 2;
+  const per = 3 * size * size;
+  const fakeEncoder = async (input: Float32Array, n: number): Promise<Float32Array> => {
+    const e = new Float32Array(n * 2);
+    for (let i = 0; i < n; i++) {
+      const plane = input.subarray(i * per, i * per + size * size);
+      e[i * 2] = plane[0]!;
+      e[i * 2 + 1] = plane[1]! - plane[2]!;
+    }
+    return e;
+  };
+  const gate: LinearHead = { classes: ['a', 'b'], inputDim: 2, weight: new Float32Array([1, 0, 0, 0]), bias: new Float32Array([0, 0]) };
+  const policy = { quarterTurns: 1 as const, belowConfidence: 0.9 };
+  // 10 cells; top-left pixel 0 (doubtful) for cells 1, 4, 5, 8, far from 0 (confident) for the rest
+  const n = 10;
+  const input = new Float32Array(n * per);
+  for (let i = 0; i < n; i++) {
+    input.set([[1, 4, 5, 8].includes(i) ? 0 : (i % 2 ? 9 : -9), i, 2 * i, 3 * i], i * per);
+  }
+
+  it('gives each cell the embedding embedWithSecondView gives, whatever the batches', async () => {
+    const want = await embedWithSecondView(fakeEncoder, input, n, size, 2, policy, gate);
+    const q = new SecondViewQueue<number>(size, 2, policy, gate);
+    const got = new Map<number, number[]>();
+    const turnedCells: number[] = [];
+    const bs = 3;
+    for (let from = 0; from < n; from += bs) {
+      const ids = Array.from({ length: Math.min(bs, n - from) }, (_, k) => from + k);
+      const batch = input.slice(from * per, (from + ids.length) * per);
+      const first = await fakeEncoder(batch, ids.length);
+      for (const i of q.sort(ids, batch, first)) got.set(ids[i]!, Array.from(first.subarray(i * 2, i * 2 + 2)));
+      while (q.length >= bs) {
+        const { cells, turned } = q.take(bs);
+        const mean = q.mean(cells, await fakeEncoder(turned, cells.length));
+        cells.forEach((c, k) => { got.set(c.item, Array.from(mean.subarray(k * 2, k * 2 + 2))); turnedCells.push(c.item); });
+      }
+    }
+    while (q.length > 0) {
+      const { cells, turned } = q.take(bs);
+      const mean = q.mean(cells, await fakeEncoder(turned, cells.length));
+      cells.forEach((c, k) => { got.set(c.item, Array.from(mean.subarray(k * 2, k * 2 + 2))); turnedCells.push(c.item); });
+    }
+    expect(turnedCells.sort((a, b) => a - b)).toEqual(want.secondView);
+    expect(turnedCells).toEqual([1, 4, 5, 8]);
+    for (let i = 0; i < n; i++) expect(got.get(i), `cell ${i}`).toEqual(Array.from(want.embeddings.subarray(i * 2, i * 2 + 2)));
+  });
+
+  it('keeps its own copies: the caller may reuse its input and embedding buffers', async () => {
+    const q = new SecondViewQueue<string>(size, 2, policy, gate);
+    const batch = input.slice(per, 2 * per); // cell 1, doubtful
+    const first = await fakeEncoder(batch, 1);
+    expect(q.sort(['c1'], batch, first)).toEqual([]);
+    batch.fill(123);
+    first.fill(456);
+    const { cells, turned } = q.take(5);
+    expect(cells.map((c) => c.item)).toEqual(['c1']);
+    expect(Array.from(turned)).toEqual(Array.from(quarterTurn(input.slice(per, 2 * per), 1, size, 1)));
+    expect(Array.from(cells[0]!.first)).toEqual([0, 1 - 2]);
+    expect(q.length).toBe(0);
   });
 });

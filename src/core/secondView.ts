@@ -84,3 +84,69 @@ export async function embedWithSecondView(
   });
   return { embeddings, secondView: rows };
 }
+
+/** A cell waiting for its second view: what the caller keeps with it, its input and its first embedding. */
+export interface WaitingCell<T> {
+  item: T;
+  input: Float32Array;
+  first: Float32Array;
+}
+
+/**
+ * The worker's form of the same rule: doubtful cells wait here until a whole batch of them can run
+ * the second pass together. Why: the second pass of one batch's one or two doubtful cells would run
+ * the encoder at another input shape between two full batches, and in the browser that switch (and a
+ * batch of one) costs far more than the pass itself; a batch of doubtful cells runs at the main batch's
+ * shape. A cell's embedding is the same either way (each cell's views are its own).
+ */
+export class SecondViewQueue<T> {
+  private readonly waiting: WaitingCell<T>[] = [];
+  private readonly per: number;
+
+  constructor(private readonly size: number, private readonly dim: number, private readonly policy: SecondViewPolicy, private readonly gate: LinearHead) {
+    this.per = 3 * size * size;
+  }
+
+  get length(): number {
+    return this.waiting.length;
+  }
+
+  /**
+   * Sorts one batch after its first pass: the doubtful cells are queued (with copies of their input and
+   * first embedding); returns the indices of the confident ones, whose first embedding is final.
+   */
+  sort(items: readonly T[], input: Float32Array, first: Float32Array): number[] {
+    const n = items.length;
+    const doubtful = new Set(doubtfulRows(applyHead(this.gate, first, n), n, this.gate.classes.length, this.policy.belowConfidence));
+    const confident: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (!doubtful.has(i)) {
+        confident.push(i);
+        continue;
+      }
+      this.waiting.push({
+        item: items[i]!,
+        input: input.slice(i * this.per, (i + 1) * this.per),
+        first: first.slice(i * this.dim, (i + 1) * this.dim),
+      });
+    }
+    return confident;
+  }
+
+  /** Takes up to k waiting cells and their turned inputs (k × 3 × size × size), to run as one batch. */
+  take(k: number): { cells: WaitingCell<T>[]; turned: Float32Array } {
+    const cells = this.waiting.splice(0, Math.max(0, k));
+    const stacked = new Float32Array(cells.length * this.per);
+    cells.forEach((c, j) => stacked.set(c.input, j * this.per));
+    return { cells, turned: quarterTurn(stacked, cells.length, this.size, this.policy.quarterTurns) };
+  }
+
+  /** The final embeddings (cells.length × dim) of taken cells: the mean of each one's two views. */
+  mean(cells: readonly WaitingCell<T>[], second: Float32Array): Float32Array {
+    const out = new Float32Array(cells.length * this.dim);
+    cells.forEach((c, k) => {
+      for (let j = 0; j < this.dim; j++) out[k * this.dim + j] = (c.first[j]! + second[k * this.dim + j]!) / 2;
+    });
+    return out;
+  }
+}
