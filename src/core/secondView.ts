@@ -62,8 +62,8 @@ export interface TwoViewResult {
 
 /**
  * The embeddings of `n` preprocessed cells under the bundle's policy (null: one view for every cell).
- * `gate` is the bundle's own head; the second view's inputs are turned copies of the doubtful rows,
- * run as one batch.
+ * `gate` is the bundle's own head; the doubtful rows' turned copies run as one batch. The same rule as
+ * the worker's SecondViewQueue, through it: one batch, all of its doubtful cells at once.
  */
 export async function embedWithSecondView(
   run: EncoderRun, input: Float32Array, n: number, size: number, dim: number,
@@ -71,18 +71,14 @@ export async function embedWithSecondView(
 ): Promise<TwoViewResult> {
   const first = await run(input, n);
   if (!policy || !gate || n === 0) return { embeddings: first, secondView: [] };
-  const rows = doubtfulRows(applyHead(gate, first, n), n, gate.classes.length, policy.belowConfidence);
-  if (rows.length === 0) return { embeddings: first, secondView: [] };
-  const per = 3 * size * size;
-  const picked = new Float32Array(rows.length * per);
-  rows.forEach((r, k) => picked.set(input.subarray(r * per, (r + 1) * per), k * per));
-  const turned = quarterTurn(picked, rows.length, size, policy.quarterTurns);
-  const second = await run(turned, rows.length);
+  const queue = new SecondViewQueue<number>(size, dim, policy, gate);
+  queue.sort(Array.from({ length: n }, (_, i) => i), input, first);
+  if (queue.length === 0) return { embeddings: first, secondView: [] };
+  const { cells, turned } = queue.take(queue.length);
+  const mean = queue.mean(cells, await run(turned, cells.length));
   const embeddings = first.slice(0, n * dim);
-  rows.forEach((r, k) => {
-    for (let j = 0; j < dim; j++) embeddings[r * dim + j] = (first[r * dim + j]! + second[k * dim + j]!) / 2;
-  });
-  return { embeddings, secondView: rows };
+  cells.forEach((c, k) => embeddings.set(mean.subarray(k * dim, (k + 1) * dim), c.item * dim));
+  return { embeddings, secondView: cells.map((c) => c.item) };
 }
 
 /** A cell waiting for its second view: what the caller keeps with it, its input and its first embedding. */
@@ -93,11 +89,12 @@ export interface WaitingCell<T> {
 }
 
 /**
- * The worker's form of the same rule: doubtful cells wait here until a whole batch of them can run
- * the second pass together. Why: the second pass of one batch's one or two doubtful cells would run
- * the encoder at another input shape between two full batches, and in the browser that switch (and a
- * batch of one) costs far more than the pass itself; a batch of doubtful cells runs at the main batch's
- * shape. A cell's embedding is the same either way (each cell's views are its own).
+ * The rule's one implementation: after a batch's first pass, the doubtful cells wait here until a batch
+ * of them can run the second pass together (the worker takes a full batch at a time, embedWithSecondView
+ * all of one batch's at once). Why the worker waits: the second pass of one batch's one or two doubtful
+ * cells would run the encoder at another input shape, and a batch of one, between two full batches; a
+ * batch of doubtful cells runs at the main batch's shape. That this is faster in the browser is expected,
+ * not measured. A cell's embedding is the same either way (each cell's views are its own).
  */
 export class SecondViewQueue<T> {
   private readonly waiting: WaitingCell<T>[] = [];
