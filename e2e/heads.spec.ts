@@ -6,6 +6,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { strFromU8, unzipSync } from 'fflate';
+import { DEFAULT_MODEL_ID } from '../src/config.ts';
 import { expect, test } from './fixtures.ts';
 import { AppPage, labelOf, pbcFixtures } from './pages/AppPage.ts';
 import { LabHeads, labelledFixtureFolder } from './pages/LabHeads.ts';
@@ -83,6 +85,17 @@ test('train a lab head from a labelled folder, use it, keep it across a reload, 
   const headOnlyZip = await heads.exportHead(headName, false);
   const fullZip = await heads.exportHead(headName, true);
   expect(fs.statSync(headOnlyZip).size).toBeLessThan(fs.statSync(fullZip).size / 4); // no encoder inside
+  // an encoder with a second view keeps its own head as the gate (the lab head only classifies there)
+  const encoderManifest = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, `../public/models/${DEFAULT_MODEL_ID}/manifest.json`), 'utf8'));
+  const entries = unzipSync(fs.readFileSync(fullZip), { filter: (f) => f.name.endsWith('.json') });
+  const exported = Object.keys(entries);
+  const gated = JSON.parse(strFromU8(entries[exported.find((n) => n.endsWith('/manifest.json'))!]!));
+  if (encoderManifest.encoder.secondView) {
+    expect(gated.encoder.secondView.gate).toEqual({ file: 'second-view-gate.json', bytes: encoderManifest.head.bytes, sha256: encoderManifest.head.sha256 });
+    expect(exported.some((n) => n.endsWith('/second-view-gate.json'))).toBe(true);
+  } else {
+    expect(gated.encoder.secondView).toBeUndefined();
+  }
   for (const [zip, withEncoder] of [[headOnlyZip, false], [fullZip, true]] as const) {
     const context = await browser.newContext();
     const other = await context.newPage();

@@ -3,6 +3,7 @@
  * manifest.json) into a flat name → Blob map. Runs in a worker so unzipping a large encoder never
  * blocks the page.
  */
+import { manifestFiles } from '../src/core/bundleExport.ts';
 import { filesFromZip } from '../src/core/bundleZip.ts';
 import { BundleError } from '../src/core/manifest.ts';
 import { fetchWithProgress, parseManifestText } from './bundleReader.ts';
@@ -30,7 +31,7 @@ async function filesFromUrl(manifestUrl: string, onProgress?: (file: string, loa
   const manifestText = await (await get(url, 'manifest.json')).text();
   const m = parseManifestText(manifestText);
   const out: Record<string, Blob> = { 'manifest.json': new Blob([manifestText], { type: 'application/json' }) };
-  const wanted = [...m.encoder.variants.map((v) => ({ file: v.file, bytes: v.bytes })), ...(m.head ? [{ file: m.head.file, bytes: m.head.bytes }] : []), ...(m.shift ? [{ file: m.shift.file, bytes: m.shift.bytes }] : [])];
+  const wanted = manifestFiles(m);
   for (const w of wanted) {
     const data = await fetchWithProgress(new URL(w.file, url).href, w.file, w.bytes, (p) => onProgress?.(w.file, p.loaded ?? 0, w.bytes));
     out[w.file] = new Blob([data.slice().buffer]);

@@ -24,8 +24,9 @@ import {
 import type {
   BatchReport, BundleOffer, BundleSource, CalibrationInfo, CellInput, CellOutcome, ClassifySummary, HeadSpec, InferenceWorkerApi, ShiftInfo, LoadedModel, LoadProgress, StageTimings,
 } from '../src/inference/types.ts';
+import { manifestFiles } from '../src/core/bundleExport.ts';
 import { offerToFiles } from './bundleArchive.ts';
-import { openBundle, readVerified } from './bundleReader.ts';
+import { openBundle, readVerified, type BundleFiles } from './bundleReader.ts';
 import { CandidateWorker } from './candidateWorker.ts';
 import { decodeCellOrError } from './decode.ts';
 import { DecodePool, measurePrep } from './decodePool.ts';
@@ -43,6 +44,23 @@ function mark(name: string): void {
 /** The reference cells record for a bundle's own head: its id is fixed, its version the bundle's. */
 function bundleHeadRef(manifest: BundleManifest): HeadRef {
   return { id: BUNDLE_HEAD_ID, name: manifest.head?.trainedOn ? `bundle head (${manifest.head.trainedOn})` : 'bundle head', version: manifest.version };
+}
+
+/**
+ * The head that decides which cells get encoder.secondView: its own gate file when the manifest names
+ * one (a bundle whose head was replaced), else the bundle's head (`ownHead`, already read). Null
+ * without a second view.
+ */
+async function loadSecondViewGate(bundle: BundleFiles, manifest: BundleManifest, ownHead: LinearHead | null, onProgress?: (p: LoadProgress) => void): Promise<LinearHead | null> {
+  const sv = manifest.encoder.secondView;
+  if (!sv) return null;
+  if (!sv.gate) return ownHead;
+  const bytes = await readVerified(bundle, sv.gate, onProgress);
+  try {
+    return parseHeadJson(JSON.parse(new TextDecoder().decode(bytes)), undefined, manifest.embeddingDim);
+  } catch (e) {
+    throw new BundleError(`${sv.gate.file} (the second view's gate) is not a valid head: ${(e as Error).message}`, sv.gate.file);
+  }
 }
 
 /** The head one batch is classified with, and the shift checks that belong to it. */
@@ -158,6 +176,8 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
   private headRef: HeadRef | null = null;
   /** The bundle's own head (null for an encoder-only bundle), restored by setHead(null). */
   private bundleHead: { head: LinearHead; ref: HeadRef } | null = null;
+  /** the head that decides encoder.secondView (its own gate file, else the bundle's head) */
+  private gate: LinearHead | null = null;
   /** Shift checks of the active head: the bundle's statistics, or a lab head's own (null: checks off). */
   private shift: ActiveShift | null = null;
   private bundleShift: ActiveShift | null = null;
@@ -255,6 +275,7 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
       const head = parseHeadJson(JSON.parse(new TextDecoder().decode(headBytes)), manifest.head.classes, manifest.embeddingDim);
       bundleHead = { head, ref: bundleHeadRef(manifest) };
     }
+    const gate = await loadSecondViewGate(bundle, manifest, bundleHead?.head ?? null, onProgress);
     const bundleShift = manifest.shift ? await loadShiftScorer(bundle, manifest, onProgress) : null;
 
     // ---- which backend / threads / batch: cached calibration, else measure now
@@ -324,6 +345,7 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
     this.session = session;
     this.ort = ort;
     this.bundleHead = bundleHead;
+    this.gate = gate;
     this.bundleShift = bundleShift;
     this.shift = bundleShift;
     this.head = bundleHead?.head ?? null;
@@ -489,7 +511,7 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
     onProgress?.({ stage: 'verify' });
     const manifest = await this.inspectBundle({ kind: 'files', files });
     // Keep only what the manifest lists: stray files in a folder or zip are not imported.
-    const listed = ['manifest.json', ...manifest.encoder.variants.map((v) => v.file), ...(manifest.head ? [manifest.head.file] : []), ...(manifest.shift ? [manifest.shift.file] : [])];
+    const listed = ['manifest.json', ...manifestFiles(manifest).map((e) => e.file)];
     return { manifest, files: Object.fromEntries(listed.map((f) => [f, files[f]!])) };
   }
 
@@ -502,6 +524,7 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
       const headBytes = await readVerified(bundle, manifest.head);
       parseHeadJson(JSON.parse(new TextDecoder().decode(headBytes)), manifest.head.classes, manifest.embeddingDim);
     }
+    await loadSecondViewGate(bundle, manifest, null);
     if (manifest.shift) await loadShiftScorer(bundle, manifest);
     for (const variant of manifest.encoder.variants) {
       const bytes = await readVerified(bundle, variant);
@@ -652,7 +675,7 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
     // encoder.secondView: the gate is the bundle's own head whichever head classifies, so a cell's
     // embedding depends on its image only (src/core/secondView.ts).
     const policy = manifest.encoder.secondView;
-    const queue = policy && this.bundleHead ? new SecondViewQueue<GoodCell>(size, dim, policy, this.bundleHead.head) : null;
+    const queue = policy && this.gate ? new SecondViewQueue<GoodCell>(size, dim, policy, this.gate) : null;
     /** The second pass of up to one batch of waiting cells, reported as a batch of its own. */
     const flush = async (): Promise<void> => {
       if (!queue || queue.length === 0) return;
@@ -780,6 +803,7 @@ export class InferenceEngine implements Omit<InferenceWorkerApi, 'holdLifeline'>
     this.head = null;
     this.headRef = null;
     this.bundleHead = null;
+    this.gate = null;
     this.manifest = null;
   }
 }

@@ -18,9 +18,10 @@ export interface BundleZip {
   files: string[];
 }
 
-/** Every file a manifest names: encoder variants, then the head, then the shift statistics. */
+/** Every file a manifest names: encoder variants, the second view's own gate, the head, the shift statistics. */
 export function manifestFiles(manifest: Pick<BundleManifest, 'encoder' | 'head' | 'shift'>): { file: string; bytes: number; sha256: string }[] {
-  return [...manifest.encoder.variants, ...(manifest.head ? [manifest.head] : []), ...(manifest.shift ? [manifest.shift] : [])];
+  const gate = manifest.encoder.secondView?.gate;
+  return [...manifest.encoder.variants, ...(gate ? [gate] : []), ...(manifest.head ? [manifest.head] : []), ...(manifest.shift ? [manifest.shift] : [])];
 }
 
 /** The files of a head-only bundle (a lab head exported without its encoder): head and shift statistics. */

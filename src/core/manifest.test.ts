@@ -3,7 +3,10 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import {
   BundleError,
+  keepSecondViewGate,
   pickVariant,
+  SECOND_VIEW_GATE_FILE,
+  secondViewGate,
   sha256Hex,
   validateManifest,
   verifyBundleFile,
@@ -78,7 +81,11 @@ const broken: [string, (m: Json) => void, RegExp?][] = [
   ['secondView belowConfidence above 1', (m) => (at(m, 'encoder').secondView = { quarterTurns: 1, belowConfidence: 1.5 })],
   ['secondView missing threshold', (m) => (at(m, 'encoder').secondView = { quarterTurns: 1 }), /encoder\.secondView is missing required property "belowConfidence"/],
   ['secondView unknown key', (m) => (at(m, 'encoder').secondView = { quarterTurns: 1, belowConfidence: 0.8, views: 2 })],
-  ['secondView without a head', (m) => { at(m, 'encoder').secondView = { quarterTurns: 1, belowConfidence: 0.8 }; delete m.head; }, /^encoder\.secondView needs the bundle's own head/],
+  ['secondView without a head', (m) => { at(m, 'encoder').secondView = { quarterTurns: 1, belowConfidence: 0.8 }; delete m.head; }, /^encoder\.secondView needs the bundle's own head or a gate/],
+  ['secondView gate without sha256', (m) => (at(m, 'encoder').secondView = { quarterTurns: 1, belowConfidence: 0.8, gate: { file: 'g.json', bytes: 10 } }), /encoder\.secondView\.gate is missing required property "sha256"/],
+  ['secondView gate bad file name', (m) => (at(m, 'encoder').secondView = { quarterTurns: 1, belowConfidence: 0.8, gate: { file: '../head.json', bytes: 10, sha256: SHA_A } }), /^encoder\.secondView\.gate\.file/],
+  ['secondView gate zero bytes', (m) => (at(m, 'encoder').secondView = { quarterTurns: 1, belowConfidence: 0.8, gate: { file: 'g.json', bytes: 0, sha256: SHA_A } }), /^encoder\.secondView\.gate\.bytes/],
+  ['secondView gate extra key', (m) => (at(m, 'encoder').secondView = { quarterTurns: 1, belowConfidence: 0.8, gate: { file: 'g.json', bytes: 10, sha256: SHA_A, classes: ['a'] } })],
   ['architecture missing family', (m) => delete at(m, 'architecture').family, /architecture is missing required property "family"/],
   ['architecture bad family', (m) => (at(m, 'architecture').family = 'resnet')],
   ['architecture depth 0', (m) => (at(m, 'architecture').depth = 0)],
@@ -165,6 +172,8 @@ const goodVariants: [string, (m: Json) => void][] = [
   ['encoder-only (no head)', (m) => delete m.head],
   ['no shift statistics (checks off)', (m) => delete m.shift],
   ['a second view for doubtful cells', (m) => (at(m, 'encoder').secondView = { quarterTurns: 1, belowConfidence: 0.8 })],
+  ['a second view with its own gate', (m) => (at(m, 'encoder').secondView = { quarterTurns: 1, belowConfidence: 0.8, gate: { file: 'second-view-gate.json', bytes: 10, sha256: SHA_B } })],
+  ['a second view with its own gate and no head', (m) => { at(m, 'encoder').secondView = { quarterTurns: 3, belowConfidence: 0.9, gate: { file: 'g.json', bytes: 10, sha256: SHA_A } }; delete m.head; }],
   ['minimal', (m) => {
     for (const k of ['description', 'testModel', 'output', 'head', 'shift', 'dataCredit', 'metrics', 'convertedFrom']) delete m[k];
     m.architecture = { family: 'cnn', variant: 'cellnet-compact' };
@@ -296,5 +305,41 @@ describe('pickVariant', () => {
     expect(pickVariant(gpuOnly, 'wasm', {})).toBeUndefined();
     expect(pickVariant(gpuOnly, 'webgpu', {})).toBeUndefined();
     expect(pickVariant(gpuOnly, 'webgpu', { shaderF16: true })?.precision).toBe('fp16');
+  });
+});
+
+describe('the second view\'s gate', () => {
+  const withView = (): BundleManifest => ({ ...good(), encoder: { ...good().encoder, secondView: { quarterTurns: 1, belowConfidence: 0.9 } } });
+
+  it('is the bundle\'s head unless the manifest names a gate file; none without a second view', () => {
+    expect(secondViewGate(good())).toBeNull();
+    expect(secondViewGate(withView())).toEqual(good().head);
+    const gate = { file: 'g.json', bytes: 5, sha256: SHA_B };
+    const m = withView();
+    m.encoder.secondView!.gate = gate;
+    expect(secondViewGate(m)).toEqual(gate);
+  });
+
+  it('keepSecondViewGate pins the head as the gate before the head is replaced, and says which file to copy', () => {
+    const m = withView();
+    const { manifest, copy } = keepSecondViewGate(m);
+    expect(copy).toEqual({ from: m.head!.file, to: SECOND_VIEW_GATE_FILE });
+    expect(manifest.encoder.secondView).toEqual({ quarterTurns: 1, belowConfidence: 0.9, gate: { file: SECOND_VIEW_GATE_FILE, bytes: m.head!.bytes, sha256: m.head!.sha256 } });
+    expect(m.encoder.secondView!.gate).toBeUndefined(); // the input is not changed
+    expect(validateManifest(manifest).ok).toBe(true);
+    expect(ajvValidate(manifest)).toBe(true);
+    // a head replaced afterwards leaves the gate where it is
+    const replaced = { ...manifest, head: { ...manifest.head!, sha256: SHA_A, bytes: 99 } };
+    expect(secondViewGate(replaced)).toEqual(manifest.encoder.secondView!.gate);
+  });
+
+  it('keepSecondViewGate leaves alone what has nothing to keep: no second view, a gate already, no head', () => {
+    const plain = good();
+    expect(keepSecondViewGate(plain)).toEqual({ manifest: plain, copy: null });
+    const gated = withView();
+    gated.encoder.secondView!.gate = { file: 'g.json', bytes: 5, sha256: SHA_B };
+    expect(keepSecondViewGate(gated)).toEqual({ manifest: gated, copy: null });
+    const { head: _h, ...headless } = withView();
+    expect(keepSecondViewGate(headless).copy).toBeNull();
   });
 });

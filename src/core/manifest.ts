@@ -103,6 +103,45 @@ export interface SecondViewPolicy {
   quarterTurns: 1 | 2 | 3;
   /** a cell gets the second view when its largest first-view probability is below this */
   belowConfidence: number;
+  /**
+   * The head whose first-view probabilities decide (a linear-softmax-v1 head.json with its own classes);
+   * absent: the bundle's own head. Written when a bundle's head is replaced (a lab head exported with
+   * the encoder files, `npm run train-head`, `calibrate-head --write`), so the cells that get the second
+   * view, and with them every embedding, stay those of the encoder as published (keepSecondViewGate).
+   */
+  gate?: BundleFileEntry;
+}
+
+/** A file of the bundle, pinned by size and sha256. */
+export interface BundleFileEntry {
+  file: string;
+  bytes: number;
+  sha256: string;
+}
+
+/** The file the second view's gate is copied to when the bundle's head is replaced. */
+export const SECOND_VIEW_GATE_FILE = 'second-view-gate.json';
+
+/**
+ * The head file that decides which cells get the second view: encoder.secondView.gate, else the
+ * bundle's own head; null without a second view.
+ */
+export function secondViewGate(m: Pick<BundleManifest, 'encoder' | 'head'>): BundleFileEntry | null {
+  const sv = m.encoder.secondView;
+  return sv ? (sv.gate ?? m.head ?? null) : null;
+}
+
+/**
+ * The manifest for replacing the bundle's head: when the head is (implicitly) the second view's gate,
+ * the gate becomes an explicit copy of it, so the new head classifies but does not change which cells
+ * are looked at twice. `copy` names the file to copy (from → to) before the head is overwritten; null
+ * when nothing needs copying.
+ */
+export function keepSecondViewGate<M extends Pick<BundleManifest, 'encoder' | 'head'>>(m: M): { manifest: M; copy: { from: string; to: string } | null } {
+  const sv = m.encoder.secondView;
+  if (!sv || sv.gate || !m.head) return { manifest: m, copy: null };
+  const gate: BundleFileEntry = { file: SECOND_VIEW_GATE_FILE, bytes: m.head.bytes, sha256: m.head.sha256 };
+  return { manifest: { ...m, encoder: { ...m.encoder, secondView: { ...sv, gate } } }, copy: { from: m.head.file, to: gate.file } };
 }
 
 export interface BundleManifest {
@@ -319,11 +358,17 @@ export function validateManifest(json: unknown): ManifestValidation {
       vs.forEach((v, i) => checkVariant(c, `encoder.variants[${i}]`, v));
     });
     c.optional(e, 'secondView', (sv) => {
-      if (!c.object('encoder.secondView', sv, ['quarterTurns', 'belowConfidence'], ['quarterTurns', 'belowConfidence'])) return;
+      if (!c.object('encoder.secondView', sv, ['quarterTurns', 'belowConfidence'], ['quarterTurns', 'belowConfidence', 'gate'])) return;
       c.optional(sv, 'quarterTurns', (v) => c.number('encoder.secondView.quarterTurns', v, { integer: true, min: 1, max: 3 }));
       c.optional(sv, 'belowConfidence', (v) => c.number('encoder.secondView.belowConfidence', v, { exclusiveMin: 0, max: 1 }));
-      // the gate is the bundle's own head: an encoder-only bundle has nothing to be unsure with
-      if (!('head' in m)) c.err('encoder.secondView', 'needs the bundle\'s own head (the second view is for cells its head is unsure of)');
+      c.optional(sv, 'gate', (g) => {
+        if (!c.object('encoder.secondView.gate', g, ['file', 'bytes', 'sha256'], ['file', 'bytes', 'sha256'])) return;
+        c.optional(g, 'file', (v) => checkFileName(c, 'encoder.secondView.gate.file', v));
+        c.optional(g, 'bytes', (v) => c.number('encoder.secondView.gate.bytes', v, { integer: true, min: 1 }));
+        c.optional(g, 'sha256', (v) => checkSha(c, 'encoder.secondView.gate.sha256', v));
+      });
+      // without its own gate file the gate is the bundle's head: an encoder-only bundle has nothing to be unsure with
+      if (!('head' in m) && !('gate' in sv)) c.err('encoder.secondView', 'needs the bundle\'s own head or a gate (the second view is for cells a head is unsure of)');
     });
   });
 

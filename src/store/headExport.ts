@@ -8,8 +8,8 @@
  * head.json is the ordinary linear-softmax-v1 head (temperature folded in) with the lab-head record
  * (training set, k-fold metrics) in its `labHead` block, so `npm run evaluate` reads it too.
  */
-import { buildBundleZip, type BundleZip } from '../core/bundleExport.ts';
-import { sha256Hex, validateManifest, verifyBundleFile, type BundleManifest } from '../core/manifest.ts';
+import { buildBundleZip, manifestFiles, type BundleZip } from '../core/bundleExport.ts';
+import { keepSecondViewGate, sha256Hex, validateManifest, verifyBundleFile, type BundleManifest } from '../core/manifest.ts';
 import { readShiftStatsForBundle, SHIFT_MANIFEST_FORMAT, SHIFT_STATS_FILE, shiftStatsToJson } from '../core/shift/format.ts';
 import type { ShiftStats } from '../core/shift/stats.ts';
 import { labHeadFromHeadJson, labHeadManifestEntry, labHeadToHeadJson, uniqueHeadName, type LabHeadRecord } from '../core/training/index.ts';
@@ -39,7 +39,7 @@ async function encoderBundle(id: string): Promise<{ manifest: BundleManifest; fi
     const manifest = checked.manifest;
     return {
       manifest,
-      files: async () => Object.fromEntries(await Promise.all(manifest.encoder.variants.map(async (v) => [v.file, await (await fetchOk(v.file)).blob()] as const))),
+      files: async () => Object.fromEntries(await Promise.all(manifestFiles(manifest).map(async (v) => [v.file, await (await fetchOk(v.file)).blob()] as const))),
     };
   }
   const entry = await getBundle(id);
@@ -55,7 +55,7 @@ export async function headBundleParts(
   const headText = labHeadToHeadJson(record);
   const head = await labHeadManifestEntry(record, headText);
   const files: Record<string, Blob> = { [head.file]: new Blob([headText], { type: 'application/json' }) };
-  const { metrics: _bundleHeadMetrics, shift: _bundleShift, ...rest } = encoder; // both describe the bundle's own head
+  const { metrics: _bundleHeadMetrics, shift: _bundleShift, ...rest } = keepSecondViewGate(encoder).manifest; // both describe the bundle's own head
   let manifest: BundleManifest = { ...rest, head };
   if (withEncoder) {
     manifest = {
@@ -73,6 +73,19 @@ export async function headBundleParts(
   return { manifest, files };
 }
 
+/**
+ * The encoder's files with its second view's gate under the name the exported manifest gives it
+ * (keepSecondViewGate): the lab head replaces the bundle's head, the gate stays the head it was, so the
+ * other workstation looks twice at the same cells and gets the same embeddings.
+ */
+function gateFiles(encoder: BundleManifest, files: Record<string, Blob>): Record<string, Blob> {
+  const { copy } = keepSecondViewGate(encoder);
+  if (!copy) return files;
+  const head = files[copy.from];
+  if (!head) throw new Error(`${copy.from}, the second view's gate of "${encoder.name}", is missing.`);
+  return { ...files, [copy.to]: head };
+}
+
 /** "Export head bundle": the .zip of a stored lab head, with or without its encoder's files. */
 export async function exportLabHead(headId: string, withEncoder: boolean): Promise<BundleZip | null> {
   const h = get().labHeads.find((x) => x.id === headId);
@@ -84,7 +97,7 @@ export async function exportLabHead(headId: string, withEncoder: boolean): Promi
     const encoder = await encoderBundle(h.encoderId);
     if (!encoder) throw new Error(`its encoder "${h.encoderId}" is no longer stored.`);
     const { manifest, files } = await headBundleParts(encoder.manifest, record, withEncoder);
-    const all = withEncoder ? { ...(await encoder.files()), ...files } : files;
+    const all = withEncoder ? { ...gateFiles(encoder.manifest, await encoder.files()), ...files } : files;
     const zip = await buildBundleZip(manifest, all, { withoutEncoder: !withEncoder });
     const fileName = withEncoder ? zip.fileName : `${slug(h.encoderId)}--head-${slug(h.name)}-v${slug(h.version)}.zip`;
     set({ headMessage: `Exported "${h.name}" v${h.version} ${withEncoder ? 'with' : 'without'} the encoder files as ${fileName}.` });

@@ -26,6 +26,7 @@ import {
   CliError,
   cliArgs,
   intArg,
+  keepGateFile,
   loadHead,
   readEmbeddings,
   readManifest,
@@ -138,9 +139,9 @@ runMain(async () => {
       heldOutEce: { before: fit.before.ece, after: fit.after.ece, n: fit.after.n, bins: 15 },
     };
     const text = headToJson({ ...head, ...folded }, { ...extra, calibration });
-    writeFileAtomic(headPath, text);
     const original = readFileSync(join(a.bundle, 'manifest.json'), 'utf8');
-    const m = JSON.parse(original) as Record<string, unknown>;
+    const m = await keepGateFile(a.bundle, JSON.parse(original) as Record<string, unknown>); // before head.json is overwritten
+    writeFileAtomic(headPath, text);
     const entry = {
       ...(m.head as Record<string, unknown>),
       bytes: Buffer.byteLength(text, 'utf8'),

@@ -13,6 +13,7 @@ import sharp from 'sharp';
 import { parseHeadJson, type LinearHead } from '../../src/core/head.ts';
 import { checkDimensions, sniffImage } from '../../src/core/imageSniff.ts';
 import {
+  keepSecondViewGate,
   outputName,
   pickVariant,
   validateManifest,
@@ -351,7 +352,7 @@ export interface LoadedEncoder {
   spec: PreprocessSpec;
   inputName: string;
   outputName: string;
-  /** manifest encoder.secondView and its gate (the bundle's own head); null: one pass per cell */
+  /** manifest encoder.secondView and its gate (its gate file, else the bundle's own head); null: one pass per cell */
   secondView: { policy: SecondViewPolicy; gate: LinearHead } | null;
   /** cells embedded, and how many of them got the second view */
   counts: { cells: number; secondView: number };
@@ -392,9 +393,21 @@ export async function loadEncoder(dir: string, opts: { precision?: Precision; th
     spec: specFromInput(manifest.input),
     inputName: manifest.input.name,
     outputName: outName,
-    secondView: policy ? { policy, gate: await loadHead(dir, manifest) } : null,
+    secondView: policy ? { policy, gate: await loadSecondViewGate(dir, manifest) } : null,
     counts: { cells: 0, secondView: 0 },
   };
+}
+
+/** The head that decides encoder.secondView: its own gate file when the manifest names one, else the bundle's head. */
+async function loadSecondViewGate(dir: string, manifest: BundleManifest): Promise<LinearHead> {
+  const gate = manifest.encoder.secondView?.gate;
+  if (!gate) return loadHead(dir, manifest);
+  const data = await readVerified(dir, gate);
+  try {
+    return parseHeadJson(JSON.parse(data.toString('utf8')), undefined, manifest.embeddingDim);
+  } catch (e) {
+    throw new CliError(`${gate.file} (the second view's gate) is not a valid head: ${(e as Error).message}`);
+  }
 }
 
 /** Read, verify and parse the bundle's head (throws CliError when the bundle has none). */
@@ -587,6 +600,22 @@ export function writeManifestChecked(dir: string, original: string, updated: Rec
     writeFileAtomic(manifestPath, original);
     throw new CliError(`manifest invalid after writing (restored the original):\n  ${reread.errors.join('\n  ')}`);
   }
+}
+
+/**
+ * Before a bundle's head file is replaced (train-head, calibrate-head --write): when that head is the
+ * second view's gate, it is copied (sha256-checked) to its own gate file first, and the manifest object
+ * returned names it, so the new head classifies but the cells looked at twice, and so the embeddings,
+ * stay those of the bundle as it was. Any other manifest comes back unchanged.
+ */
+export async function keepGateFile(dir: string, manifest: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const { manifest: kept, copy } = keepSecondViewGate(manifest as unknown as BundleManifest);
+  if (!copy) return manifest;
+  const head = (manifest as unknown as BundleManifest).head!;
+  const data = await readVerified(dir, head);
+  writeFileAtomic(join(dir, copy.to), data);
+  process.stderr.write(`kept ${copy.from} as ${copy.to}: the second view's gate stays the head the bundle came with\n`);
+  return kept as unknown as Record<string, unknown>;
 }
 
 /** Relative path for messages. */

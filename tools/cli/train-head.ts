@@ -22,7 +22,7 @@ import { trainHeadSync, TrainingInputError, type TrainResult } from '../../src/c
 import { metricsOf } from '../../src/core/training/labHead.ts';
 import { argmaxRows } from '../../src/core/training/logreg.ts';
 import { writeShiftStatsOrWarn } from '../shift/bundleStats.ts';
-import { CliError, cliArgs, intArg, numArg, readEmbeddings, readManifest, rel, runMain, writeFileAtomic } from './lib.ts';
+import { CliError, cliArgs, intArg, keepGateFile, numArg, readEmbeddings, readManifest, rel, runMain, writeFileAtomic } from './lib.ts';
 
 const USAGE = `usage: npm run train-head -- --embeddings <file.emb> --out <bundle-dir> [options]
 
@@ -186,6 +186,9 @@ runMain(async () => {
   };
   const text = headToJson(head, { training });
   const headFile = 'head.json';
+  const manifestPath = join(dir, 'manifest.json');
+  const original = readFileSync(manifestPath, 'utf8');
+  const before = await keepGateFile(dir, JSON.parse(original) as Record<string, unknown>); // before head.json is overwritten
   writeFileAtomic(join(dir, headFile), text);
   const bytes = Buffer.byteLength(text, 'utf8');
   const sha256 = createHash('sha256').update(text, 'utf8').digest('hex');
@@ -200,9 +203,7 @@ runMain(async () => {
     a['trained-on'] ??
     `${result.n} crops from ${header.data} (${classes.length} classes), ${header.precision} embeddings, logistic regression C=${linear.C}` +
       `${result.evaluation ? `, ${result.evaluation.k}-fold balanced accuracy ${pct(result.evaluation.linear.report.balancedAccuracy)}` : ''}, ${training.trainedAt.slice(0, 10)}`;
-  const manifestPath = join(dir, 'manifest.json');
-  const original = readFileSync(manifestPath, 'utf8');
-  const updated = withHead(JSON.parse(original) as Record<string, unknown>, {
+  const updated = withHead(before, {
     type: 'linear-softmax',
     classes,
     file: headFile,

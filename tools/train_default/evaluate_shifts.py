@@ -116,6 +116,9 @@ class BundleModel:
         # encoder.secondView (src/core/secondView.ts): a second pass, turned, for the cells the head is unsure of
         self.second_view = m["encoder"].get("secondView")
         self.second_view_rows = 0
+        # its gate: its own head file when the bundle's head was replaced (a lab head's bundle), else the head
+        gate = json.loads((bundle / self.second_view["gate"]["file"]).read_text()) if self.second_view and "gate" in self.second_view else head
+        self.gate_w, self.gate_b = np.array(gate["weight"], np.float32), np.array(gate["bias"], np.float32)
         self.describe = {"model": str(bundle.relative_to(ROOT) if bundle.is_relative_to(ROOT) else bundle),
                          "id": m["id"], "version": m["version"], "precision": precision,
                          **({"secondView": self.second_view} if self.second_view else {})}
@@ -127,7 +130,7 @@ class BundleModel:
         e = self.sess.run([self.out_name], {self.in_name: x.astype(np.float32)})[0]
         if not self.second_view:
             return e
-        z = e @ self.w.T + self.b
+        z = e @ self.gate_w.T + self.gate_b
         p = np.exp(z - z.max(1, keepdims=True))
         p /= p.sum(1, keepdims=True)
         rows = np.flatnonzero(~(p.max(1) >= self.second_view["belowConfidence"]))
