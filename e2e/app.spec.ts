@@ -64,7 +64,7 @@ test('classifies real crops with the default model, exports, and restores after 
   }
   // The default model is trained on PBC: the committed crops come out as their dataset labels. These 16
   // were drawn at random from val/ before any model existed and are kept as drawn, hard ones included;
-  // the default (pbc-compact-cnn-v3, PBC val accuracy 96.7 %) gets 13 right (v4 13, v1 14). The misses
+  // the default (pbc-compact-cnn-v4, PBC val accuracy 97.3 %) gets 13 right here (v3 13, v1 14). The misses
   // are the model's, the same natively (see the annotation): an ig called a neutrophil and a neutrophil
   // called an ig (both also missed by v1 and v3); a platelet whose top class (platelet) is below the
   // unidentified threshold, so shown as Unidentified.

@@ -81,7 +81,7 @@ test('a workstation on the previous default keeps it across reloads, is told onc
   await app.waitForModel();
   await expect(page.getByTestId('model-badge')).toContainText('PBC compact CNN');
   const notice = page.getByTestId('new-default-notice');
-  await expect(notice).toContainText(`This workstation uses ${V1}, the previous default model. The default is now ${V3}: it finds the cell in each crop`);
+  await expect(notice).toContainText(`This workstation uses ${V1}, the previous default model. The default is now ${V3}: it was trained harder for other labs' stains`);
   await app.addFiles(pbcFixtures().slice(0, 1));
   await app.waitForIdle();
   expect((JSON.parse(await app.exportJson()) as JsonExport).rows[0]!.model?.id).toBe(V1);
@@ -133,7 +133,7 @@ test('after a switch of models mid-case the case is told, and re-classified with
   await page.getByRole('button', { name: `Use ${V1}` }).click();
   await expect(page.getByTestId('model-badge')).toContainText('PBC compact CNN', { timeout: 120_000 });
   const notice = page.getByTestId('other-model-notice');
-  await expect(notice).toContainText(`5 cells of this case were classified by another model (${V3} v3.0.0)`);
+  await expect(notice).toContainText(`5 cells of this case were classified by another model (${V3} v4.0.0)`);
   // Switching alone changed nothing.
   let rows = (JSON.parse(await app.exportJson()) as JsonExport).rows;
   expect(new Set(rows.map((r) => r.model?.id))).toEqual(new Set([V3]));
@@ -167,6 +167,6 @@ test('after a switch of models mid-case the case is told, and re-classified with
   await page.getByRole('tab', { name: /Audit trail/ }).click();
   const entry = page.locator('tr[data-action="reclassify-model"]');
   await expect(entry).toHaveCount(1);
-  await expect(entry).toContainText(`${V3} v3.0.0 · bundle head (5) → ${V1} v1.0.0 · bundle head`);
+  await expect(entry).toContainText(`${V3} v4.0.0 · bundle head (5) → ${V1} v1.0.0 · bundle head`);
   await expect(entry).toContainText('4 cell(s) re-classified: 0 from stored embeddings, 4 through the encoder again; reviewer classes kept; 1 kept their earlier result');
 });

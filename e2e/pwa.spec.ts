@@ -82,7 +82,7 @@ test('imports a zipped bundle, switches to it, keeps it across reloads; cells ke
   await expect(page.getByTestId('model-badge')).toContainText('Lab import lab-tiny');
   const cells = (await app.readStore('dinobloom-cells', 'cells', 'all')) as { modelId: string }[];
   const ids = cells.map((c) => c.modelId).sort();
-  expect(ids).toEqual(['lab-tiny', 'pbc-compact-cnn-v3', 'pbc-compact-cnn-v3']);
+  expect(ids).toEqual(['lab-tiny', 'pbc-compact-cnn-v4', 'pbc-compact-cnn-v4']);
 });
 
 test.describe('bad bundles leave the active model in place and nothing half-imported', () => {

@@ -48,7 +48,7 @@ test('PBC cells: no banner, few flags; shifted cells: banner, flags, CSV columns
   await app.waitForIdle();
   await expect(page.getByTestId('shift-banner')).toContainText("unlike the model's training data");
   // what to do about it: the cross-lab built-in (today's default) or a lab head
-  await expect(page.getByTestId('shift-remedy')).toContainText('Models → Built in → pbc-compact-cnn-v3');
+  await expect(page.getByTestId('shift-remedy')).toContainText('Models → Built in → pbc-compact-cnn-v4');
   csv = parseCsv(await app.exportCsv()).filter((r) => r.length > 1);
   const flagged = csv.slice(1).filter((r) => r[col(csv, 'shift_flag')] === '1').length;
   expect(flagged).toBeGreaterThanOrEqual(16); // the Node pipeline flags 22 of these 32

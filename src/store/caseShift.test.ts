@@ -5,7 +5,7 @@ import { shiftRemedy } from './caseShift.ts';
 const model = (id: string, head: { id: string; name: string; version: number } | null): LoadedModel =>
   ({ manifest: { id, name: id }, head } as unknown as LoadedModel);
 
-const CROSS_LAB_MODEL_ID = 'pbc-compact-cnn-v3';
+const CROSS_LAB_MODEL_ID = 'pbc-compact-cnn-v4';
 
 describe('shiftRemedy', () => {
   it('points the default model to the cross-lab built-in and to lab heads', () => {
