@@ -63,11 +63,6 @@ export function DifferentialTable({ diff, compact = false }: { diff: WbcDifferen
           </tr>
         </tfoot>
       </table>
-      {shownSum !== null && shownSum !== 1000 && (
-        <p className="muted small differential__rounding">
-          Each % is rounded on its own, so the column adds to {(shownSum / 10).toFixed(1)}.
-        </p>
-      )}
       {diff.per100.length > 0 && (
         <table data-testid={tid("per100")}>
           <thead>
@@ -87,6 +82,12 @@ export function DifferentialTable({ diff, compact = false }: { diff: WbcDifferen
             ))}
           </tbody>
         </table>
+      )}
+      {/* A footnote, after both tables: above the other cells it pushed their last rows out of a 720 px view. */}
+      {shownSum !== null && shownSum !== 1000 && (
+        <p className="muted small differential__rounding">
+          Each white-cell % is rounded on its own, so that column adds to {(shownSum / 10).toFixed(1)}.
+        </p>
       )}
       <p className="muted small">
         Classified: <span data-testid={tid("diff-total")}>{diff.total - diff.unidentified - diff.errors - diff.queued}</span>
